@@ -1,0 +1,3 @@
+file(REMOVE_RECURSE
+  "libpancan_test_main.a"
+)

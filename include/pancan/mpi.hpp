@@ -1,0 +1,188 @@
+// RAII over MPI and the few collectives pancan uses. No raw MPI_Comm leaves this header
+// except through Comm::raw(), which only h5.cpp may call (to open files for MPI-IO).
+#pragma once
+
+#include <mpi.h>
+
+#include <complex>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "pancan/error.hpp"
+
+namespace pancan::mpi {
+
+// Throws Error("MPI error in WHAT: <MPI's text>") when rc is not MPI_SUCCESS.
+void check(int rc, const char* what);
+
+// MPI_Init_thread / MPI_Finalize. One per process, in main() or a test main().
+class Environment {
+ public:
+  Environment(int& argc, char**& argv);
+  ~Environment();
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+};
+
+// The MPI datatype for a C++ arithmetic type.
+template <class T>
+MPI_Datatype datatype() {
+  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::uint32_t>) return MPI_UINT32_T;
+  else if constexpr (std::is_same_v<T, std::int8_t>) return MPI_INT8_T;
+  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
+  else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
+  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+}
+
+// Half-open index range [begin, end).
+struct Range {
+  std::int64_t begin = 0;
+  std::int64_t end = 0;
+  std::int64_t size() const { return end - begin; }
+};
+
+// The part-th of `parts` nearly equal contiguous blocks of [0, n): the first n % parts
+// blocks get one extra element. Deterministic, so every rank can compute every block.
+Range block_range(std::int64_t n, int parts, int part);
+
+// A communicator (MPI_COMM_WORLD by default). Copyable view; does not own WORLD.
+class Comm {
+ public:
+  static Comm world() { return Comm(MPI_COMM_WORLD); }
+  // A communicator holding only this process (for serial code paths and tests).
+  static Comm self() { return Comm(MPI_COMM_SELF); }
+
+  int rank() const;
+  int size() const;
+  bool is_root() const { return rank() == 0; }
+  void barrier() const;
+
+  template <class T>
+  void allreduce_sum(std::span<T> values) const {
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
+                        datatype<T>(), MPI_SUM, comm_),
+          "MPI_Allreduce(sum)");
+  }
+  template <class T>
+  T allreduce(T value, MPI_Op op) const {
+    check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, datatype<T>(), op, comm_), "MPI_Allreduce");
+    return value;
+  }
+  template <class T>
+  T sum(T value) const { return allreduce(value, MPI_SUM); }
+  template <class T>
+  T max(T value) const { return allreduce(value, MPI_MAX); }
+  template <class T>
+  T min(T value) const { return allreduce(value, MPI_MIN); }
+
+  template <class T>
+  void broadcast(std::span<T> values, int root = 0) const {
+    check(MPI_Bcast(values.data(), static_cast<int>(values.size()), datatype<T>(), root, comm_),
+          "MPI_Bcast");
+  }
+  template <class T>
+  T broadcast(T value, int root = 0) const {
+    broadcast(std::span<T>(&value, 1), root);
+    return value;
+  }
+  void broadcast(std::string& text, int root = 0) const;
+  void broadcast(std::vector<std::string>& texts, int root = 0) const;
+
+  // One value from every rank, in rank order, on every rank.
+  template <class T>
+  std::vector<T> allgather(T value) const {
+    std::vector<T> all(static_cast<std::size_t>(size()));
+    check(MPI_Allgather(&value, 1, datatype<T>(), all.data(), 1, datatype<T>(), comm_),
+          "MPI_Allgather");
+    return all;
+  }
+
+  // Concatenation of every rank's `mine`, in rank order, on every rank.
+  template <class T>
+  std::vector<T> allgatherv(std::span<const T> mine) const {
+    std::vector<int> counts, offsets;
+    int total = layout(static_cast<int>(mine.size()), counts, offsets);
+    std::vector<T> all(static_cast<std::size_t>(total));
+    check(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), datatype<T>(), all.data(),
+                         counts.data(), offsets.data(), datatype<T>(), comm_),
+          "MPI_Allgatherv");
+    return all;
+  }
+
+  // Concatenation of every rank's `mine`, in rank order, on `root` (empty elsewhere).
+  template <class T>
+  std::vector<T> gatherv(std::span<const T> mine, int root = 0) const {
+    std::vector<int> counts, offsets;
+    int total = layout(static_cast<int>(mine.size()), counts, offsets);
+    std::vector<T> all(rank() == root ? static_cast<std::size_t>(total) : 0);
+    check(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), datatype<T>(), all.data(),
+                      counts.data(), offsets.data(), datatype<T>(), root, comm_),
+          "MPI_Gatherv");
+    return all;
+  }
+
+  // Strings from every rank, in rank order, on every rank.
+  std::vector<std::string> allgather_strings(const std::vector<std::string>& mine) const;
+
+  // Ends every rank of the job at once (used when a rank fails outside a collective).
+  [[noreturn]] void abort(int code) const;
+
+  // For h5.cpp only: the handle HDF5's MPI-IO driver needs.
+  MPI_Comm raw() const { return comm_; }
+
+ private:
+  explicit Comm(MPI_Comm comm) : comm_(comm) {}
+  // Gathers every rank's count; fills counts/offsets; returns the total.
+  int layout(int mine, std::vector<int>& counts, std::vector<int>& offsets) const;
+  MPI_Comm comm_;
+};
+
+// A failure that every rank of a communicator agreed on: the message of the lowest
+// failing rank, known to all ranks, so rank 0 alone prints it and all ranks exit cleanly.
+class CollectiveError : public Error {
+ public:
+  CollectiveError(const std::string& message, int origin_rank, int exit_code)
+      : Error(message), origin_rank_(origin_rank), exit_code_(exit_code) {}
+  int origin_rank() const { return origin_rank_; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int origin_rank_;
+  int exit_code_;
+};
+
+// Runs `work` on every rank, then agrees: if any rank threw, every rank throws a
+// CollectiveError with the lowest failing rank's message. `work` must not itself call
+// collectives that other ranks could skip by failing early; put those after agree().
+template <class Work>
+void agree(const Comm& comm, Work&& work);
+
+// The non-template half of agree(): every rank passes its own failure (empty = none).
+void agree_on_failure(const Comm& comm, const std::string& message, int exit_code);
+
+template <class Work>
+void agree(const Comm& comm, Work&& work) {
+  std::string message;
+  int code = kExitOk;
+  try {
+    work();
+  } catch (const UsageError& e) {
+    message = e.what();
+    code = kExitUsage;
+  } catch (const std::exception& e) {
+    message = e.what();
+    code = kExitError;
+  }
+  agree_on_failure(comm, message, code);
+}
+
+}  // namespace pancan::mpi

@@ -1,0 +1,23 @@
+// The subcommands of `pancan`, one file each under src/cli/. Each takes the words after
+// the command name and returns the process exit code; errors are thrown (main reports).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pancan::cli {
+
+using Args = std::vector<std::string>;
+
+struct Command {
+  const char* name;
+  const char* summary;  // one line for `pancan --help`
+  int (*run)(const Args& args);
+};
+
+// The table main() dispatches on, in the order `pancan --help` lists them.
+const std::vector<Command>& commands();
+
+int synth(const Args& args);
+
+}  // namespace pancan::cli

@@ -1,0 +1,122 @@
+// Option parsing: command line over INI file, errors that name the option.
+#include "pancan/config.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace pancan {
+
+namespace {
+
+// The INI file's options for `command`: top-level keys, plus `[command]` keys with the
+// section prefix removed. Keys of other sections are left for their own commands.
+po::parsed_options config_options(const std::string& command, const std::string& path,
+                                  const po::options_description& options) {
+  std::ifstream in(path);
+  if (!in) throw UsageError("--config: cannot read " + path);
+  po::parsed_options parsed = po::parse_config_file(in, options, /*allow_unregistered=*/true);
+  po::parsed_options kept(&options);
+  for (auto& option : parsed.options) {
+    std::string key = option.string_key;
+    const auto dot = key.find('.');
+    if (dot != std::string::npos) {
+      if (key.substr(0, dot) != command) continue;  // another command's section
+      key = key.substr(dot + 1);
+    }
+    if (options.find_nothrow(key, /*approx=*/false) == nullptr)
+      throw UsageError(path + ": unknown option '" + key + "' for 'pancan " + command + "'");
+    option.string_key = key;
+    option.unregistered = false;
+    kept.options.push_back(option);
+  }
+  return kept;
+}
+
+}  // namespace
+
+CommandLine parse_command_line(const std::string& command, const po::options_description& options,
+                               const std::vector<std::string>& args,
+                               const po::positional_options_description* positional) {
+  po::options_description all;
+  all.add_options()("help,h", "show this help and exit")(
+      "config", po::value<std::string>(), "read options from this INI file (command line wins)");
+  all.add(options);
+
+  CommandLine result;
+  // --help wins over everything else, even over values that would not parse.
+  for (const auto& arg : args)
+    if (arg == "--help" || arg == "-h") {
+      result.help = true;
+      return result;
+    }
+  try {
+    po::command_line_parser parser(args);
+    parser.options(all);
+    // No guessing of abbreviations: `--epoch` is an error, not `--epochs`.
+    parser.style(po::command_line_style::default_style &
+                 ~po::command_line_style::allow_guessing);
+    if (positional != nullptr) parser.positional(*positional);
+    else parser.positional(po::positional_options_description());
+    po::store(parser.run(), result.values);
+    if (result.values.count("config")) {
+      result.config_file = result.values["config"].as<std::string>();
+      // store() keeps the first value it sees, so the command line (stored first) wins.
+      po::store(config_options(command, result.config_file, all), result.values);
+    }
+    po::notify(result.values);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  return result;
+}
+
+std::string help_text(const std::string& usage, const std::string& summary,
+                      const po::options_description& options) {
+  std::ostringstream out;
+  out << "usage: " << usage << "\n\n" << summary << "\n\n";
+  po::options_description all("Options", 100, 50);
+  all.add_options()("help,h", "show this help and exit")(
+      "config", po::value<std::string>()->value_name("FILE"),
+      "read options from this INI file (same names; command line wins; keys may sit under a "
+      "[command] section)");
+  all.add(options);
+  out << all;
+  return out.str();
+}
+
+namespace {
+template <class T>
+std::vector<T> parse_list(const std::string& option, const std::string& text) {
+  std::vector<T> values;
+  std::size_t at = 0;
+  while (at <= text.size() && !text.empty()) {
+    auto comma = text.find(',', at);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(at, comma - at);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    T value{};
+    auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
+    if (item.empty() || ec != std::errc() || end != item.data() + item.size())
+      throw UsageError("--" + option + ": '" + item + "' in '" + text + "' is not a number");
+    values.push_back(value);
+    at = comma + 1;
+  }
+  return values;
+}
+}  // namespace
+
+std::vector<int> parse_int_list(const std::string& option, const std::string& text) {
+  return parse_list<int>(option, text);
+}
+
+std::vector<double> parse_double_list(const std::string& option, const std::string& text) {
+  return parse_list<double>(option, text);
+}
+
+void require_option(bool ok, const std::string& option, const std::string& message) {
+  if (!ok) throw UsageError("--" + option + ": " + message);
+}
+
+}  // namespace pancan

@@ -1,0 +1,104 @@
+// MPI environment, communicator helpers and collective error agreement.
+#include "pancan/mpi.hpp"
+
+#include <numeric>
+
+namespace pancan::mpi {
+
+void check(int rc, const char* what) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  throw Error(std::string("MPI error in ") + what + ": " + std::string(text, length));
+}
+
+Environment::Environment(int& argc, char**& argv) {
+  int provided = 0;
+  check(MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  // Errors come back as return codes that check() turns into exceptions with context.
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+}
+
+Environment::~Environment() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Finalize();
+}
+
+Range block_range(std::int64_t n, int parts, int part) {
+  const std::int64_t base = n / parts, extra = n % parts;
+  const std::int64_t begin = part * base + std::min<std::int64_t>(part, extra);
+  return {begin, begin + base + (part < extra ? 1 : 0)};
+}
+
+int Comm::rank() const {
+  int r = 0;
+  check(MPI_Comm_rank(comm_, &r), "MPI_Comm_rank");
+  return r;
+}
+
+int Comm::size() const {
+  int s = 0;
+  check(MPI_Comm_size(comm_, &s), "MPI_Comm_size");
+  return s;
+}
+
+void Comm::barrier() const { check(MPI_Barrier(comm_), "MPI_Barrier"); }
+
+void Comm::broadcast(std::string& text, int root) const {
+  auto length = broadcast<std::int64_t>(static_cast<std::int64_t>(text.size()), root);
+  text.resize(static_cast<std::size_t>(length));
+  broadcast(std::span<char>(text.data(), text.size()), root);
+}
+
+void Comm::broadcast(std::vector<std::string>& texts, int root) const {
+  auto count = broadcast<std::int64_t>(static_cast<std::int64_t>(texts.size()), root);
+  texts.resize(static_cast<std::size_t>(count));
+  for (auto& t : texts) broadcast(t, root);
+}
+
+int Comm::layout(int mine, std::vector<int>& counts, std::vector<int>& offsets) const {
+  counts = allgather(mine);
+  offsets.assign(counts.size(), 0);
+  std::exclusive_scan(counts.begin(), counts.end(), offsets.begin(), 0);
+  return std::accumulate(counts.begin(), counts.end(), 0);
+}
+
+std::vector<std::string> Comm::allgather_strings(const std::vector<std::string>& mine) const {
+  // Pack as lengths + bytes, gather both, unpack.
+  std::vector<std::int64_t> lengths;
+  std::string bytes;
+  for (const auto& s : mine) {
+    lengths.push_back(static_cast<std::int64_t>(s.size()));
+    bytes += s;
+  }
+  auto all_lengths = allgatherv<std::int64_t>(lengths);
+  auto all_bytes = allgatherv<char>(std::span<const char>(bytes.data(), bytes.size()));
+  std::vector<std::string> out;
+  out.reserve(all_lengths.size());
+  std::size_t at = 0;
+  for (auto len : all_lengths) {
+    out.emplace_back(all_bytes.data() + at, static_cast<std::size_t>(len));
+    at += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+void Comm::abort(int code) const {
+  MPI_Abort(comm_, code);
+  std::abort();  // MPI_Abort does not return; this satisfies [[noreturn]].
+}
+
+void agree_on_failure(const Comm& comm, const std::string& message, int exit_code) {
+  const int failed = message.empty() ? 0 : 1;
+  if (comm.max(failed) == 0) return;
+  // The lowest failing rank tells everyone what went wrong.
+  const int origin = comm.min(failed ? comm.rank() : comm.size());
+  std::string text = message;
+  comm.broadcast(text, origin);
+  const int code = comm.broadcast(exit_code, origin);
+  throw CollectiveError(text, origin, code);
+}
+
+}  // namespace pancan::mpi
