@@ -9,6 +9,7 @@ set(CMAKE_DEPENDS_LANGUAGES
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
   "/work/main/tests/config_test.cpp" "tests/CMakeFiles/unit_tests.dir/config_test.cpp.o" "gcc" "tests/CMakeFiles/unit_tests.dir/config_test.cpp.o.d"
+  "/work/main/tests/rng_test.cpp" "tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o" "gcc" "tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o.d"
   )
 
 # Targets to which this target links.

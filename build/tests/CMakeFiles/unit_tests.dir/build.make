@@ -83,14 +83,30 @@ tests/CMakeFiles/unit_tests.dir/config_test.cpp.s: cmake_force
 	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/unit_tests.dir/config_test.cpp.s"
 	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/config_test.cpp -o CMakeFiles/unit_tests.dir/config_test.cpp.s
 
+tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o: tests/CMakeFiles/unit_tests.dir/flags.make
+tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o: /work/main/tests/rng_test.cpp
+tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o: tests/CMakeFiles/unit_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building CXX object tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o -MF CMakeFiles/unit_tests.dir/rng_test.cpp.o.d -o CMakeFiles/unit_tests.dir/rng_test.cpp.o -c /work/main/tests/rng_test.cpp
+
+tests/CMakeFiles/unit_tests.dir/rng_test.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/unit_tests.dir/rng_test.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/rng_test.cpp > CMakeFiles/unit_tests.dir/rng_test.cpp.i
+
+tests/CMakeFiles/unit_tests.dir/rng_test.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/unit_tests.dir/rng_test.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/rng_test.cpp -o CMakeFiles/unit_tests.dir/rng_test.cpp.s
+
 # Object files for target unit_tests
 unit_tests_OBJECTS = \
-"CMakeFiles/unit_tests.dir/config_test.cpp.o"
+"CMakeFiles/unit_tests.dir/config_test.cpp.o" \
+"CMakeFiles/unit_tests.dir/rng_test.cpp.o"
 
 # External object files for target unit_tests
 unit_tests_EXTERNAL_OBJECTS =
 
 tests/unit_tests: tests/CMakeFiles/unit_tests.dir/config_test.cpp.o
+tests/unit_tests: tests/CMakeFiles/unit_tests.dir/rng_test.cpp.o
 tests/unit_tests: tests/CMakeFiles/unit_tests.dir/build.make
 tests/unit_tests: tests/libpancan_test_main.a
 tests/unit_tests: libpancan_core.a
@@ -107,7 +123,7 @@ tests/unit_tests: /usr/lib/x86_64-linux-gnu/libboost_program_options.so.1.74.0
 tests/unit_tests: /usr/lib/x86_64-linux-gnu/libz.so
 tests/unit_tests: /usr/lib/x86_64-linux-gnu/libgtest.a
 tests/unit_tests: tests/CMakeFiles/unit_tests.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking CXX executable unit_tests"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking CXX executable unit_tests"
 	cd /work/main/build/tests && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/unit_tests.dir/link.txt --verbose=$(VERBOSE)
 	cd /work/main/build/tests && /usr/bin/cmake -D TEST_TARGET=unit_tests -D TEST_EXECUTABLE=/work/main/build/tests/unit_tests -D TEST_EXECUTOR= -D TEST_WORKING_DIR=/work/main/build/tests -D TEST_EXTRA_ARGS= -D "TEST_PROPERTIES=LABELS;unit;ENVIRONMENT;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1;OMPI_MCA_rmaps_base_oversubscribe=1;PANCAN_TEST_DATA=/work/main/tests/data;PANCAN_SOURCE_DIR=/work/main" -D TEST_PREFIX= -D TEST_SUFFIX= -D TEST_FILTER= -D NO_PRETTY_TYPES=FALSE -D NO_PRETTY_VALUES=FALSE -D TEST_LIST=unit_tests_TESTS -D CTEST_FILE=/work/main/build/tests/unit_tests[1]_tests.cmake -D TEST_DISCOVERY_TIMEOUT=60 -D TEST_XML_OUTPUT_DIR= -P /usr/share/cmake-3.25/Modules/GoogleTestAddTests.cmake
 

@@ -1,6 +1,8 @@
 file(REMOVE_RECURSE
   "CMakeFiles/unit_tests.dir/config_test.cpp.o"
   "CMakeFiles/unit_tests.dir/config_test.cpp.o.d"
+  "CMakeFiles/unit_tests.dir/rng_test.cpp.o"
+  "CMakeFiles/unit_tests.dir/rng_test.cpp.o.d"
   "unit_tests"
   "unit_tests.pdb"
   "unit_tests[1]_tests.cmake"
