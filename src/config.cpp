@@ -54,10 +54,11 @@ CommandLine parse_command_line(const std::string& command, const po::options_des
     po::command_line_parser parser(args);
     parser.options(all);
     // No guessing of abbreviations: `--epoch` is an error, not `--epochs`.
-    parser.style(po::command_line_style::default_style &
-                 ~po::command_line_style::allow_guessing);
-    if (positional != nullptr) parser.positional(*positional);
-    else parser.positional(po::positional_options_description());
+    parser.style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing);
+    if (positional != nullptr)
+      parser.positional(*positional);
+    else
+      parser.positional(po::positional_options_description());
     po::store(parser.run(), result.values);
     if (result.values.count("config")) {
       result.config_file = result.values["config"].as<std::string>();

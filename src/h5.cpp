@@ -29,15 +29,16 @@ Handle simple_space(const std::vector<std::int64_t>& dims, const std::string& wh
 }
 
 Handle scalar_space(const std::string& what) {
-  return Handle(checked(H5Screate(H5S_SCALAR), "creating scalar dataspace for " + what),
-                H5Sclose);
+  return Handle(checked(H5Screate(H5S_SCALAR), "creating scalar dataspace for " + what), H5Sclose);
 }
 
 std::vector<std::int64_t> extent(hid_t space, const std::string& what) {
   const int rank = H5Sget_simple_extent_ndims(space);
   if (rank < 0) throw Error("HDF5: failed reading the shape of " + what);
   std::vector<hsize_t> d(static_cast<std::size_t>(rank));
-  if (rank > 0) checked_status(H5Sget_simple_extent_dims(space, d.data(), nullptr), "reading the shape of " + what);
+  if (rank > 0)
+    checked_status(H5Sget_simple_extent_dims(space, d.data(), nullptr),
+                   "reading the shape of " + what);
   return {d.begin(), d.end()};
 }
 
@@ -67,9 +68,9 @@ std::vector<std::string> read_vlen_strings(hid_t object, bool is_attribute,
   out.reserve(n);
   if (H5Tis_variable_str(file_type.id()) > 0) {
     std::vector<char*> raw(n, nullptr);
-    checked_status(is_attribute ? H5Aread(object, type.id(), raw.data())
-                                : H5Dread(object, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                          raw.data()),
+    checked_status(is_attribute
+                       ? H5Aread(object, type.id(), raw.data())
+                       : H5Dread(object, type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, raw.data()),
                    "reading " + what);
     for (auto* s : raw) out.emplace_back(s ? s : "");
     H5Dvlen_reclaim(type.id(), space.id(), H5P_DEFAULT, raw.data());
@@ -77,9 +78,9 @@ std::vector<std::string> read_vlen_strings(hid_t object, bool is_attribute,
     const std::size_t size = H5Tget_size(file_type.id());
     Handle mem(checked(H5Tcopy(file_type.id()), "copying string type of " + what), H5Tclose);
     std::vector<char> buffer(n * size);
-    checked_status(is_attribute ? H5Aread(object, mem.id(), buffer.data())
-                                : H5Dread(object, mem.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                          buffer.data()),
+    checked_status(is_attribute
+                       ? H5Aread(object, mem.id(), buffer.data())
+                       : H5Dread(object, mem.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer.data()),
                    "reading " + what);
     for (std::size_t i = 0; i < n; ++i) {
       const char* s = buffer.data() + i * size;
@@ -106,13 +107,34 @@ void Handle::reset() {
   id_ = -1;
 }
 
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native_type<std::int8_t>() { return H5T_NATIVE_INT8; }
-template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t native_type<std::int32_t>() { return H5T_NATIVE_INT32; }
-template <> hid_t native_type<std::int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<std::uint64_t>() { return H5T_NATIVE_UINT64; }
+template <>
+hid_t native_type<float>() {
+  return H5T_NATIVE_FLOAT;
+}
+template <>
+hid_t native_type<double>() {
+  return H5T_NATIVE_DOUBLE;
+}
+template <>
+hid_t native_type<std::int8_t>() {
+  return H5T_NATIVE_INT8;
+}
+template <>
+hid_t native_type<std::uint8_t>() {
+  return H5T_NATIVE_UINT8;
+}
+template <>
+hid_t native_type<std::int32_t>() {
+  return H5T_NATIVE_INT32;
+}
+template <>
+hid_t native_type<std::int64_t>() {
+  return H5T_NATIVE_INT64;
+}
+template <>
+hid_t native_type<std::uint64_t>() {
+  return H5T_NATIVE_UINT64;
+}
 
 Handle bool_type() {
   Handle type(checked(H5Tenum_create(H5T_NATIVE_INT8), "creating bool enum type"), H5Tclose);
@@ -149,9 +171,9 @@ void write_attribute(Object& object, const std::string& name, hid_t type, hid_t 
                      const void* data) {
   object.remove_attribute(name);
   const std::string what = "writing attribute " + name + " of " + object.path();
-  Handle attr(checked(H5Acreate2(object.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
-                      what),
-              H5Aclose);
+  Handle attr(
+      checked(H5Acreate2(object.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what),
+      H5Aclose);
   checked_status(H5Awrite(attr.id(), type, data), what);
 }
 
@@ -197,7 +219,8 @@ void Object::set_attribute(const std::string& name, bool value) {
 std::string Object::string_attribute(const std::string& name) const {
   Handle attr = open_attribute(*this, name);
   auto values = read_vlen_strings(attr.id(), true, "attribute " + name + " of " + path_);
-  if (values.size() != 1) throw Error("HDF5: attribute " + name + " of " + path_ + " is not a scalar string");
+  if (values.size() != 1)
+    throw Error("HDF5: attribute " + name + " of " + path_ + " is not a scalar string");
   return values.front();
 }
 
@@ -209,14 +232,16 @@ std::vector<std::string> Object::string_array_attribute(const std::string& name)
 double Object::double_attribute(const std::string& name) const {
   Handle attr = open_attribute(*this, name);
   double value = 0;
-  checked_status(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &value), "reading attribute " + name + " of " + path_);
+  checked_status(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &value),
+                 "reading attribute " + name + " of " + path_);
   return value;
 }
 
 std::int64_t Object::int_attribute(const std::string& name) const {
   Handle attr = open_attribute(*this, name);
   std::int64_t value = 0;
-  checked_status(H5Aread(attr.id(), H5T_NATIVE_INT64, &value), "reading attribute " + name + " of " + path_);
+  checked_status(H5Aread(attr.id(), H5T_NATIVE_INT64, &value),
+                 "reading attribute " + name + " of " + path_);
   return value;
 }
 
@@ -234,7 +259,8 @@ void DataSet::transfer(bool writing, hid_t memory_type, void* buffer,
   if (!counts.empty()) {
     what += " [";
     for (std::size_t i = 0; i < counts.size(); ++i)
-      what += (i ? ", " : "") + std::to_string(offsets[i]) + ".." + std::to_string(offsets[i] + counts[i]);
+      what += (i ? ", " : "") + std::to_string(offsets[i]) + ".." +
+              std::to_string(offsets[i] + counts[i]);
     what += ")";
   }
   Handle file_space(checked(H5Dget_space(id()), what), H5Sclose);
@@ -313,7 +339,8 @@ Group Group::create_group(const std::string& name) {
 
 Group Group::open_group(const std::string& name) const {
   if (!exists(name)) throw Error("HDF5: " + child_path(name) + " does not exist");
-  return Group(Handle(checked(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), "opening group " + child_path(name)),
+  return Group(Handle(checked(H5Gopen2(id(), name.c_str(), H5P_DEFAULT),
+                              "opening group " + child_path(name)),
                       H5Gclose),
                child_path(name), collective_);
 }
@@ -323,7 +350,8 @@ Group Group::require_group(const std::string& name) {
 }
 
 void Group::unlink(const std::string& name) {
-  if (exists(name)) checked_status(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "deleting " + child_path(name));
+  if (exists(name))
+    checked_status(H5Ldelete(id(), name.c_str(), H5P_DEFAULT), "deleting " + child_path(name));
 }
 
 std::vector<std::string> Group::children() const {
@@ -363,7 +391,8 @@ DataSet Group::create_dataset(const std::string& name, const std::vector<std::in
 
 DataSet Group::open_dataset(const std::string& name) const {
   if (!exists(name)) throw Error("HDF5: " + child_path(name) + " does not exist");
-  return DataSet(Handle(checked(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), "opening dataset " + child_path(name)),
+  return DataSet(Handle(checked(H5Dopen2(id(), name.c_str(), H5P_DEFAULT),
+                                "opening dataset " + child_path(name)),
                         H5Dclose),
                  child_path(name), collective_);
 }
@@ -518,11 +547,14 @@ bool File::is_hdf5(const std::string& path) {
 }
 
 Group File::root() const {
-  return Group(Handle(checked(H5Gopen2(handle_.id(), "/", H5P_DEFAULT), "opening / of " + path_), H5Gclose),
-               path_ + ":/", parallel_);
+  return Group(
+      Handle(checked(H5Gopen2(handle_.id(), "/", H5P_DEFAULT), "opening / of " + path_), H5Gclose),
+      path_ + ":/", parallel_);
 }
 
-void File::flush() { checked_status(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "flushing " + path_); }
+void File::flush() {
+  checked_status(H5Fflush(handle_.id(), H5F_SCOPE_GLOBAL), "flushing " + path_);
+}
 
 void File::close() {
   if (!handle_.valid()) return;
@@ -534,17 +566,17 @@ void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 // --- explicit instantiations ----------------------------------------------------------------
 
-#define PANCAN_H5_INSTANTIATE(T)                                                                 \
-  template void DataSet::write<T>(std::span<const T>, const std::vector<std::int64_t>&,          \
-                                  const std::vector<std::int64_t>&);                             \
-  template void DataSet::read<T>(std::span<T>, const std::vector<std::int64_t>&,                 \
-                                 const std::vector<std::int64_t>&) const;                        \
-  template std::vector<T> DataSet::read_all<T>() const;                                          \
+#define PANCAN_H5_INSTANTIATE(T)                                                                  \
+  template void DataSet::write<T>(std::span<const T>, const std::vector<std::int64_t>&,           \
+                                  const std::vector<std::int64_t>&);                              \
+  template void DataSet::read<T>(std::span<T>, const std::vector<std::int64_t>&,                  \
+                                 const std::vector<std::int64_t>&) const;                         \
+  template std::vector<T> DataSet::read_all<T>() const;                                           \
   template DataSet Group::create_dataset<T>(const std::string&, const std::vector<std::int64_t>&, \
-                                            const Layout&);                                      \
-  template DataSet Group::write_vector<T>(const std::string&, std::span<const T>);               \
-  template DataSet Group::write_scalar<T>(const std::string&, T);                                \
-  template std::vector<T> Group::read_vector<T>(const std::string&) const;                       \
+                                            const Layout&);                                       \
+  template DataSet Group::write_vector<T>(const std::string&, std::span<const T>);                \
+  template DataSet Group::write_scalar<T>(const std::string&, T);                                 \
+  template std::vector<T> Group::read_vector<T>(const std::string&) const;                        \
   template T Group::read_scalar<T>(const std::string&) const;
 
 PANCAN_H5_INSTANTIATE(float)

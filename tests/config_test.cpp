@@ -33,8 +33,7 @@ TEST(Config, DefaultsWhenNothingGiven) {
 
 TEST(Config, IniFileSetsValuesAndCommandLineOverrides) {
   auto ini = write_ini("pancan_config_test.ini", "hidden = 100,10\nepochs = 3\ndropout=0.5\n");
-  auto cl = parse_command_line("train", train_like_options(),
-                               {"--config", ini, "--epochs", "7"});
+  auto cl = parse_command_line("train", train_like_options(), {"--config", ini, "--epochs", "7"});
   EXPECT_EQ(cl.values["hidden"].as<std::string>(), "100,10");
   EXPECT_EQ(cl.values["epochs"].as<int>(), 7);  // command line wins
   EXPECT_DOUBLE_EQ(cl.values["dropout"].as<double>(), 0.5);

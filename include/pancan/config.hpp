@@ -20,8 +20,8 @@ namespace po = boost::program_options;
 
 struct CommandLine {
   po::variables_map values;
-  bool help = false;            // --help was given: the caller prints help_text() and stops
-  std::string config_file;      // --config, if given
+  bool help = false;        // --help was given: the caller prints help_text() and stops
+  std::string config_file;  // --config, if given
 };
 
 // Parses `args` (the words after the command name) for `command` against `options`.

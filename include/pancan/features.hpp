@@ -16,10 +16,10 @@ enum class Split : std::int8_t { Train = 0, Validation = 1, Test = 2 };
 
 struct Preparation {
   DatasetInfo dataset;
-  std::vector<Split> split;             // per sample (obs/split)
-  std::vector<std::int64_t> selected;   // /X column of each selected gene, ascending
-  std::vector<std::string> genes;       // ids of the selected genes
-  std::vector<float> minimum;           // per selected gene, over the fit rows
+  std::vector<Split> split;            // per sample (obs/split)
+  std::vector<std::int64_t> selected;  // /X column of each selected gene, ascending
+  std::vector<std::string> genes;      // ids of the selected genes
+  std::vector<float> minimum;          // per selected gene, over the fit rows
   std::vector<float> maximum;
 };
 

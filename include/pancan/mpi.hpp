@@ -30,17 +30,28 @@ class Environment {
 // The MPI datatype for a C++ arithmetic type.
 template <class T>
 MPI_Datatype datatype() {
-  if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
-  else if constexpr (std::is_same_v<T, std::uint32_t>) return MPI_UINT32_T;
-  else if constexpr (std::is_same_v<T, std::int8_t>) return MPI_INT8_T;
-  else if constexpr (std::is_same_v<T, std::uint8_t>) return MPI_UINT8_T;
-  else if constexpr (std::is_same_v<T, char>) return MPI_CHAR;
-  else if constexpr (std::is_same_v<T, long long>) return MPI_LONG_LONG;
-  else static_assert(sizeof(T) == 0, "no MPI datatype for this type");
+  if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::uint32_t>)
+    return MPI_UINT32_T;
+  else if constexpr (std::is_same_v<T, std::int8_t>)
+    return MPI_INT8_T;
+  else if constexpr (std::is_same_v<T, std::uint8_t>)
+    return MPI_UINT8_T;
+  else if constexpr (std::is_same_v<T, char>)
+    return MPI_CHAR;
+  else if constexpr (std::is_same_v<T, long long>)
+    return MPI_LONG_LONG;
+  else
+    static_assert(sizeof(T) == 0, "no MPI datatype for this type");
 }
 
 // Half-open index range [begin, end).
@@ -68,8 +79,8 @@ class Comm {
 
   template <class T>
   void allreduce_sum(std::span<T> values) const {
-    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()),
-                        datatype<T>(), MPI_SUM, comm_),
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data(), static_cast<int>(values.size()), datatype<T>(),
+                        MPI_SUM, comm_),
           "MPI_Allreduce(sum)");
   }
   template <class T>
@@ -78,11 +89,17 @@ class Comm {
     return value;
   }
   template <class T>
-  T sum(T value) const { return allreduce(value, MPI_SUM); }
+  T sum(T value) const {
+    return allreduce(value, MPI_SUM);
+  }
   template <class T>
-  T max(T value) const { return allreduce(value, MPI_MAX); }
+  T max(T value) const {
+    return allreduce(value, MPI_MAX);
+  }
   template <class T>
-  T min(T value) const { return allreduce(value, MPI_MIN); }
+  T min(T value) const {
+    return allreduce(value, MPI_MIN);
+  }
 
   template <class T>
   void broadcast(std::span<T> values, int root = 0) const {
