@@ -1,0 +1,28 @@
+// Adam (Kingma & Ba 2015) as Keras implements it, on a slice of the parameter buffer:
+// elementwise, so ranks can each update their own slice (ZeRO stage 1) and get the same
+// numbers as one rank updating everything.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace pancan {
+
+// Keras' defaults.
+struct AdamOptions {
+  double learning_rate = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double epsilon = 1e-7;
+};
+
+// One Adam step (`step` counts from 1) on a slice. The gradient is gradient_sums *
+// gradient_scale (the sum over a global batch times 1 / batch size). Keras' form, with
+// epsilon added to sqrt(v) outside the bias correction ("epsilon hat" in the paper):
+//   m <- m + (1 - beta1) (g - m)         v <- v + (1 - beta2) (g^2 - v)
+//   p <- p - lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)
+void adam_step(std::span<float> parameters, std::span<const float> gradient_sums,
+               float gradient_scale, std::span<float> m, std::span<float> v, std::int64_t step,
+               const AdamOptions& options);
+
+}  // namespace pancan
