@@ -65,6 +65,7 @@ std::vector<std::string> read_vlen_strings(hid_t object, bool is_attribute,
   if (H5Tget_class(file_type.id()) != H5T_STRING)
     throw Error("HDF5: " + what + " does not hold strings");
   std::vector<std::string> out;
+  if (n == 0) return out;  // a zero-length array: nothing to read (and no buffer to pass)
   out.reserve(n);
   if (H5Tis_variable_str(file_type.id()) > 0) {
     std::vector<char*> raw(n, nullptr);
@@ -174,7 +175,8 @@ void write_attribute(Object& object, const std::string& name, hid_t type, hid_t 
   Handle attr(
       checked(H5Acreate2(object.id(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT), what),
       H5Aclose);
-  checked_status(H5Awrite(attr.id(), type, data), what);
+  // A zero-length array attribute has nothing to write (and H5Awrite refuses a null buffer).
+  if (data != nullptr) checked_status(H5Awrite(attr.id(), type, data), what);
 }
 
 Handle open_attribute(const Object& object, const std::string& name) {
@@ -196,7 +198,7 @@ void Object::set_attribute(const std::string& name, const std::vector<std::strin
   Handle space = simple_space({static_cast<std::int64_t>(values.size())}, name);
   std::vector<const char*> data;
   for (const auto& v : values) data.push_back(v.c_str());
-  write_attribute(*this, name, type.id(), space.id(), data.data());
+  write_attribute(*this, name, type.id(), space.id(), values.empty() ? nullptr : data.data());
 }
 
 void Object::set_attribute(const std::string& name, double value) {
