@@ -1,0 +1,107 @@
+// The evaluation report: a plain description of one evaluation (data, models, learning
+// curves, test predictions and their metrics) and the three files root writes from it:
+//   report.json  everything, machine-readable (schema: README "report.json"; the metrics
+//                can be recomputed from test.samples / labels / predicted)
+//   report.md    tables for a terminal or a code-hosting site
+//   report.html  one self-contained page (inline CSS and SVG; no scripts, fonts or network)
+// The report names the best model by a validation metric, never by test accuracy: the
+// test split must not choose the model it then scores.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pancan/metrics.hpp"
+
+namespace pancan {
+
+// One epoch of training, as the model file's history holds it.
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double loss = 0, accuracy = 0, val_loss = 0, val_accuracy = 0;
+  double seconds = 0;
+};
+
+// One row of the Keras-style model summary. Dense(in -> out) has in*out + out parameters.
+struct LayerRow {
+  std::string name;          // "dense_1"
+  std::string type;          // "Dense", "Dropout"
+  std::string output_shape;  // "(None, 100)"
+  std::int64_t inputs = 0;
+  std::int64_t outputs = 0;
+  std::int64_t parameters = 0;
+};
+
+using TextPairs = std::vector<std::pair<std::string, std::string>>;
+
+struct ModelReport {
+  std::string name;     // "model1"
+  std::string file;     // the model file evaluated
+  std::string summary;  // Keras-style text table, as `pancan train` prints it
+  std::vector<LayerRow> layers;
+  std::int64_t parameters = 0;
+  TextPairs options;  // training options (name, value), in the order train reports them
+  std::vector<EpochRecord> history;
+  int kept_epoch = 0;  // epoch whose weights the file holds (early stopping); 0 = the last
+  double train_seconds = 0;
+  std::vector<std::int32_t> predicted;  // per test sample (Report::test_samples order)
+  Metrics test;                         // from Report::test_labels and `predicted`
+};
+
+// Where the data came from and how it was prepared.
+struct DataProvenance {
+  std::string dataset;  // dataset.h5
+  TextPairs sources;    // e.g. (expression, path), (labels, path)
+  std::int64_t samples = 0, genes = 0, genes_selected = 0;
+  std::int64_t train = 0, validation = 0, test = 0;
+  TextPairs preparation;  // e.g. (quantile, 0.8), (fit_on, train), (seed, 42)
+};
+
+struct Report {
+  std::string title = "pancan evaluation report";
+  std::string created;  // ISO 8601 UTC
+  std::string version;  // pancan's
+  int ranks = 1;
+  DataProvenance data;
+  std::vector<std::string> classes;
+  std::vector<std::string> test_samples;  // ids, ascending sample index
+  std::vector<std::int32_t> test_labels;  // true class per test sample
+  std::vector<ModelReport> models;
+  std::vector<std::pair<std::string, double>> timings;  // stage -> seconds, in stage order
+};
+
+// The epoch whose validation scores stand for a model: kept_epoch, or the last one.
+// nullopt for a model without history.
+std::optional<EpochRecord> selected_epoch(const ModelReport& model);
+
+// Index of the best model: highest validation accuracy at its selected epoch, ties broken
+// by lower validation loss, then by order. nullopt when no model has history.
+std::optional<std::size_t> best_model(const Report& report);
+
+// Current time as ISO 8601 UTC ("2026-01-31T12:00:00Z").
+std::string utc_timestamp();
+
+// Fills each model's `test` from the report's test labels and the model's predictions.
+void compute_test_metrics(Report& report);
+
+nlohmann::ordered_json report_json(const Report& report);
+// Reads what report_json wrote (the inputs; metrics are recomputed). Throws Error naming
+// the missing or malformed field.
+Report report_from_json(const nlohmann::json& json);
+
+std::string report_markdown(const Report& report);
+std::string report_html(const Report& report);
+
+// Writes report.json, report.md and report.html into `directory` (which must exist),
+// each to a temporary name first and then renamed.
+void write_report(const Report& report, const std::string& directory);
+
+// Writes `text` to `path` through a temporary file in the same directory and a rename, so
+// `path` is either the old file or the complete new one, never a partial one.
+void write_text_atomically(const std::string& path, const std::string& text);
+
+}  // namespace pancan
