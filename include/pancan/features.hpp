@@ -9,10 +9,9 @@
 #include <vector>
 
 #include "pancan/dataset.hpp"
+#include "pancan/split.hpp"
 
 namespace pancan {
-
-enum class Split : std::int8_t { Train = 0, Validation = 1, Test = 2 };
 
 struct Preparation {
   DatasetInfo dataset;
