@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "pancan/error.hpp"
 #include "pancan/log.hpp"
@@ -104,7 +105,7 @@ std::optional<std::size_t> best_model(const Report& report) {
   std::optional<EpochRecord> best_epoch;
   for (std::size_t i = 0; i < report.models.size(); ++i) {
     const auto e = selected_epoch(report.models[i]);
-    if (!e) continue;
+    if (!e || std::isnan(e->val_accuracy)) continue;  // trained without validation rows
     const bool better =
         !best_epoch || e->val_accuracy > best_epoch->val_accuracy ||
         (e->val_accuracy == best_epoch->val_accuracy && e->val_loss < best_epoch->val_loss);
@@ -191,7 +192,9 @@ ojson model_json(const Report& report, const ModelReport& model) {
                        {"accuracy", e.accuracy},
                        {"val_loss", e.val_loss},
                        {"val_accuracy", e.val_accuracy},
-                       {"seconds", e.seconds}});
+                       {"seconds", e.seconds},
+                       {"samples_per_second", e.samples_per_second},
+                       {"communication_seconds", e.communication_seconds}});
   j["history"] = history;
   const auto& m = model.test;
   const std::size_t k = m.classes.size();
@@ -232,6 +235,13 @@ T field(const nlohmann::json& object, const std::string& name, const std::string
   } catch (const nlohmann::json::exception& e) {
     throw Error("report.json: bad " + where + name + ": " + e.what());
   }
+}
+
+// A number that JSON may hold as null: a NaN written out (no validation rows).
+double number(const nlohmann::json& object, const std::string& name, const std::string& where) {
+  if (object.is_object() && object.contains(name) && object.at(name).is_null())
+    return std::numeric_limits<double>::quiet_NaN();
+  return field<double>(object, name, where);
 }
 
 TextPairs pairs_from_json(const nlohmann::json& object, const std::string& name,
@@ -337,9 +347,16 @@ Report report_from_json(const nlohmann::json& j) {
     m.kept_epoch = mj.value("kept_epoch", 0);
     for (const auto& e : field<nlohmann::json>(mj, "history", where)) {
       const std::string hw = where + "history[].";
-      m.history.push_back({field<int>(e, "epoch", hw), field<double>(e, "loss", hw),
-                           field<double>(e, "accuracy", hw), field<double>(e, "val_loss", hw),
-                           field<double>(e, "val_accuracy", hw), e.value("seconds", 0.0)});
+      EpochRecord record;
+      record.epoch = field<int>(e, "epoch", hw);
+      record.loss = number(e, "loss", hw);
+      record.accuracy = number(e, "accuracy", hw);
+      record.val_loss = number(e, "val_loss", hw);
+      record.val_accuracy = number(e, "val_accuracy", hw);
+      record.seconds = e.value("seconds", 0.0);
+      record.samples_per_second = e.value("samples_per_second", 0.0);
+      record.communication_seconds = e.value("communication_seconds", 0.0);
+      m.history.push_back(record);
     }
     const auto test = field<nlohmann::json>(mj, "test", where);
     const auto samples = field<std::vector<std::string>>(test, "samples", where + "test.");

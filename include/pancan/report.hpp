@@ -16,15 +16,9 @@
 #include <vector>
 
 #include "pancan/metrics.hpp"
+#include "pancan/model.hpp"  // EpochRecord: the history as the model file holds it
 
 namespace pancan {
-
-// One epoch of training, as the model file's history holds it.
-struct EpochRecord {
-  int epoch = 0;  // 1-based
-  double loss = 0, accuracy = 0, val_loss = 0, val_accuracy = 0;
-  double seconds = 0;
-};
 
 // One row of the Keras-style model summary. Dense(in -> out) has in*out + out parameters.
 struct LayerRow {
@@ -79,7 +73,8 @@ struct Report {
 std::optional<EpochRecord> selected_epoch(const ModelReport& model);
 
 // Index of the best model: highest validation accuracy at its selected epoch, ties broken
-// by lower validation loss, then by order. nullopt when no model has history.
+// by lower validation loss, then by order. nullopt when no model has a history with
+// validation scores.
 std::optional<std::size_t> best_model(const Report& report);
 
 // Current time as ISO 8601 UTC ("2026-01-31T12:00:00Z").
