@@ -70,7 +70,8 @@ void dropout_backward(T* d_in, const T* d_out, const T* mask, std::int64_t n);
 // returns the summed categorical cross-entropy -sum_b log softmax(logits_b)[labels_b],
 // computed as logsumexp - logit (finite for logits of any magnitude, even when a
 // probability underflows to 0). `correct`, when given, receives the number of rows whose
-// arg-max is the label (ties go to the lowest class, as numpy's argmax).
+// arg-max is the label (ties go to the lowest class, as numpy's argmax). With labels null
+// only the probabilities are computed (inference) and the result is 0.
 template <class T>
 double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels,
                              std::int64_t B, std::int64_t C, std::int64_t* correct = nullptr);

@@ -1,0 +1,358 @@
+// The dense network: layer kernels (Eigen maps over raw buffers) and the whole-network
+// forward/backward pass over one parameter buffer. Shape legend: nn.hpp.
+#include "pancan/nn.hpp"
+
+// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics when inlining
+// Eigen's double-precision GEMM packing (a false positive from the middle end, not our code).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "pancan/error.hpp"
+#include "pancan/log.hpp"
+#include "pancan/rng.hpp"
+
+namespace pancan::nn {
+
+namespace {
+
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using MatrixMap = Eigen::Map<Matrix<T>>;
+template <class T>
+using ConstMatrixMap = Eigen::Map<const Matrix<T>>;
+template <class T>
+using RowMap = Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>;
+template <class T>
+using ConstRowMap = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>;
+
+// Keys that separate the RNG streams of different purposes under one seed.
+constexpr std::uint64_t kInitStream = 0x696e6974;     // "init"
+constexpr std::uint64_t kDropoutStream = 0x64726f70;  // "drop"
+
+}  // namespace
+
+// --- layers -----------------------------------------------------------------------------
+
+template <class T>
+void dense_forward(T* out, const T* in, const T* weight, const T* bias, std::int64_t B,
+                   std::int64_t I, std::int64_t O) {
+  if (B == 0) return;
+  MatrixMap<T> y(out, B, O);
+  y.noalias() = ConstMatrixMap<T>(in, B, I) * ConstMatrixMap<T>(weight, I, O);
+  y.rowwise() += ConstRowMap<T>(bias, O);
+}
+
+template <class T>
+void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in,
+                    const T* weight, std::int64_t B, std::int64_t I, std::int64_t O) {
+  MatrixMap<T> dw(d_weight, I, O);
+  RowMap<T> db(d_bias, O);
+  if (B == 0) {  // a rank whose part of the last batch is empty contributes zeros
+    dw.setZero();
+    db.setZero();
+    return;
+  }
+  ConstMatrixMap<T> dy(d_out, B, O);
+  dw.noalias() = ConstMatrixMap<T>(in, B, I).transpose() * dy;
+  db = dy.colwise().sum();
+  if (d_in != nullptr)
+    MatrixMap<T>(d_in, B, I).noalias() = dy * ConstMatrixMap<T>(weight, I, O).transpose();
+}
+
+template <class T>
+void relu_forward(T* out, const T* in, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > T(0) ? in[i] : T(0);
+}
+
+template <class T>
+void relu_backward(T* d_in, const T* d_out, const T* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) d_in[i] = out[i] > T(0) ? d_out[i] : T(0);
+}
+
+template <class T>
+void dropout_mask(T* mask, const std::int64_t* sample_ids, std::int64_t B, std::int64_t O,
+                  double rate, const DropoutKey& key) {
+  const T keep_scale = T(1) / T(1 - rate);
+  for (std::int64_t b = 0; b < B; ++b) {
+    CounterRng rng(key.seed, {kDropoutStream, static_cast<std::uint64_t>(key.epoch),
+                              static_cast<std::uint64_t>(sample_ids[b]),
+                              static_cast<std::uint64_t>(key.layer)});
+    for (std::int64_t o = 0; o < O; ++o) mask[b * O + o] = rng.uniform() < rate ? T(0) : keep_scale;
+  }
+}
+
+template <class T>
+void dropout_forward(T* out, const T* in, const T* mask, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] * mask[i];
+}
+
+template <class T>
+void dropout_backward(T* d_in, const T* d_out, const T* mask, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) d_in[i] = d_out[i] * mask[i];
+}
+
+template <class T>
+double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels,
+                             std::int64_t B, std::int64_t C, std::int64_t* correct) {
+  double loss = 0;
+  std::int64_t hits = 0;
+  for (std::int64_t b = 0; b < B; ++b) {
+    const T* z = logits + b * C;
+    T* p = probs + b * C;
+    std::int64_t arg_max = 0;
+    for (std::int64_t c = 1; c < C; ++c)
+      if (z[c] > z[arg_max]) arg_max = c;
+    const T top = z[arg_max];
+    T sum = 0;
+    for (std::int64_t c = 0; c < C; ++c) {
+      p[c] = std::exp(z[c] - top);  // <= 1: cannot overflow
+      sum += p[c];
+    }
+    for (std::int64_t c = 0; c < C; ++c) p[c] /= sum;
+    // -log softmax(z)[y] = log(sum exp(z - top)) - (z[y] - top); sum >= 1, so finite.
+    if (labels == nullptr) continue;
+    loss += static_cast<double>(std::log(sum)) - static_cast<double>(z[labels[b]] - top);
+    hits += arg_max == labels[b];
+  }
+  if (correct != nullptr) *correct = hits;
+  return loss;
+}
+
+template <class T>
+void softmax_cross_entropy_backward(T* d_logits, const T* probs, const std::int32_t* labels,
+                                    std::int64_t B, std::int64_t C) {
+  std::copy(probs, probs + B * C, d_logits);
+  for (std::int64_t b = 0; b < B; ++b) d_logits[b * C + labels[b]] -= T(1);
+}
+
+// --- architecture -----------------------------------------------------------------------
+
+void validate(const Architecture& a) {
+  if (a.inputs <= 0) throw UsageError("the network needs at least one input");
+  if (a.classes < 2) throw UsageError("the network needs at least 2 classes");
+  for (auto h : a.hidden)
+    if (h <= 0) throw UsageError("--hidden: layer sizes must be positive");
+  if (!(a.dropout >= 0 && a.dropout < 1)) throw UsageError("--dropout: must be in [0, 1)");
+}
+
+std::vector<DenseSlice> dense_layers(const Architecture& a) {
+  std::vector<DenseSlice> layers;
+  std::int64_t offset = 0, inputs = a.inputs;
+  auto add = [&](std::int64_t outputs) {
+    DenseSlice s{inputs, outputs, offset, offset + inputs * outputs};
+    offset = s.bias + outputs;
+    inputs = outputs;
+    layers.push_back(s);
+  };
+  for (auto h : a.hidden) add(h);
+  add(a.classes);
+  return layers;
+}
+
+std::int64_t parameter_count(const Architecture& a) {
+  const auto last = dense_layers(a).back();
+  return last.bias + last.outputs;
+}
+
+std::string dense_name(std::size_t index) {
+  return index == 0 ? "dense" : "dense_" + std::to_string(index);
+}
+
+std::string with_thousands(std::int64_t value) {
+  std::string digits = std::to_string(value < 0 ? -value : value), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return value < 0 ? "-" + out : out;
+}
+
+std::vector<SummaryRow> summary_rows(const Architecture& a) {
+  std::vector<SummaryRow> rows;
+  const auto layers = dense_layers(a);
+  std::size_t dropouts = 0;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    const std::int64_t total = d.inputs * d.outputs + d.outputs;
+    rows.push_back({dense_name(k), "Dense", d.outputs, total,
+                    strprintf("%lld x %lld + %lld = %s", static_cast<long long>(d.inputs),
+                              static_cast<long long>(d.outputs),
+                              static_cast<long long>(d.outputs), with_thousands(total).c_str())});
+    if (k + 1 < layers.size() && a.dropout > 0) {
+      rows.push_back({dropouts == 0 ? "dropout" : "dropout_" + std::to_string(dropouts),
+                      "Dropout", d.outputs, 0, ""});
+      ++dropouts;
+    }
+  }
+  return rows;
+}
+
+std::string summary_table(const Architecture& a) {
+  const auto rows = summary_rows(a);
+  const std::string rule(65, '_'), double_rule(65, '=');
+  std::string text = "Model: \"sequential\"\n" + rule + "\n";
+  text += strprintf("%-29s%-25s%11s\n", "Layer (type)", "Output Shape", "Param #");
+  text += double_rule + "\n";
+  std::int64_t total = 0;
+  std::string sum;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    text += strprintf("%-29s%-25s%11s\n", (r.name + " (" + r.type + ")").c_str(),
+                      strprintf("(None, %lld)", static_cast<long long>(r.units)).c_str(),
+                      with_thousands(r.parameters).c_str());
+    text += (i + 1 < rows.size() ? rule : double_rule) + "\n";
+    total += r.parameters;
+    sum += (i > 0 ? " + " : "") + with_thousands(r.parameters);
+  }
+  text += "Total params: " + with_thousands(total) + "\n";
+  text += "Trainable params: " + with_thousands(total) + "\n";
+  text += "Non-trainable params: 0\n" + rule + "\n";
+  text += "Parameters per layer (Dense: inputs x units weights + units biases; Dropout: none):\n";
+  for (const auto& r : rows)
+    if (!r.count.empty()) text += strprintf("  %-9s %s\n", r.name.c_str(), r.count.c_str());
+  text += "  total     " + sum + " = " + with_thousands(total) + "\n";
+  return text;
+}
+
+void glorot_uniform(const Architecture& a, std::span<float> parameters, std::uint64_t seed) {
+  if (static_cast<std::int64_t>(parameters.size()) != parameter_count(a))
+    throw Error("glorot_uniform: parameter buffer has the wrong size");
+  const auto layers = dense_layers(a);
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    const double limit = std::sqrt(6.0 / static_cast<double>(d.inputs + d.outputs));
+    CounterRng rng(seed, {kInitStream, static_cast<std::uint64_t>(k)});
+    float* w = parameters.data() + d.weight;
+    for (std::int64_t i = 0; i < d.inputs * d.outputs; ++i)
+      w[i] = static_cast<float>((2 * rng.uniform() - 1) * limit);
+    std::fill_n(parameters.data() + d.bias, d.outputs, 0.0f);
+  }
+}
+
+// --- the network ------------------------------------------------------------------------
+
+template <class T>
+Workspace<T>::Workspace(const Architecture& a, std::int64_t rows) : max_rows(rows) {
+  const auto layers = dense_layers(a);
+  std::int64_t widest = a.inputs;
+  for (const auto& d : layers) {
+    outputs.emplace_back(static_cast<std::size_t>(rows * d.outputs));
+    widest = std::max(widest, d.outputs);
+  }
+  if (a.dropout > 0)
+    for (std::size_t k = 0; k + 1 < layers.size(); ++k) {
+      dropped.emplace_back(static_cast<std::size_t>(rows * layers[k].outputs));
+      masks.emplace_back(static_cast<std::size_t>(rows * layers[k].outputs));
+    }
+  probs.resize(static_cast<std::size_t>(rows * a.classes));
+  // The gradient with respect to the data (B x inputs) is never needed: only hidden widths.
+  std::int64_t widest_hidden = a.classes;
+  for (auto h : a.hidden) widest_hidden = std::max(widest_hidden, h);
+  gradient_a.resize(static_cast<std::size_t>(rows * widest_hidden));
+  gradient_b.resize(static_cast<std::size_t>(rows * widest_hidden));
+}
+
+namespace {
+
+// Runs the layers forward; returns the input of every Dense layer (x, then the output of
+// each hidden block) in `inputs`; leaves the logits in outputs.back().
+template <class T>
+void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const T* parameters,
+             const T* x, const std::int64_t* sample_ids, std::int64_t B,
+             const DropoutKey* dropout, Workspace<T>& ws, std::vector<const T*>& inputs) {
+  if (B > ws.max_rows) throw Error("network batch larger than its workspace");
+  inputs.assign(layers.size(), nullptr);
+  const T* in = x;
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    inputs[k] = in;
+    T* out = ws.outputs[k].data();
+    dense_forward(out, in, parameters + d.weight, parameters + d.bias, B, d.inputs, d.outputs);
+    if (k + 1 == layers.size()) break;
+    relu_forward(out, out, B * d.outputs);
+    in = out;
+    if (a.dropout > 0 && dropout != nullptr) {
+      DropoutKey key = *dropout;
+      key.layer = static_cast<std::int64_t>(k);
+      dropout_mask(ws.masks[k].data(), sample_ids, B, d.outputs, a.dropout, key);
+      dropout_forward(ws.dropped[k].data(), out, ws.masks[k].data(), B * d.outputs);
+      in = ws.dropped[k].data();
+    }
+  }
+}
+
+}  // namespace
+
+template <class T>
+BatchTotals forward_backward(const Architecture& a, const T* parameters, T* gradients,
+                             const T* x, const std::int32_t* labels,
+                             const std::int64_t* sample_ids, std::int64_t B,
+                             const DropoutKey* dropout, Workspace<T>& ws) {
+  const auto layers = dense_layers(a);
+  std::vector<const T*> inputs;
+  forward(a, layers, parameters, x, sample_ids, B, dropout, ws, inputs);
+  BatchTotals totals;
+  totals.rows = B;
+  totals.loss = softmax_cross_entropy(ws.probs.data(), ws.outputs.back().data(), labels, B,
+                                      a.classes, &totals.correct);
+  if (gradients == nullptr) return totals;
+
+  T* d_out = ws.gradient_a.data();
+  T* d_in = ws.gradient_b.data();
+  softmax_cross_entropy_backward(d_out, ws.probs.data(), labels, B, a.classes);
+  for (std::size_t k = layers.size(); k-- > 0;) {
+    const auto& d = layers[k];
+    dense_backward(k > 0 ? d_in : nullptr, gradients + d.weight, gradients + d.bias, d_out,
+                   inputs[k], parameters + d.weight, B, d.inputs, d.outputs);
+    if (k == 0) break;
+    const std::int64_t n = B * d.inputs;  // the hidden block below: its outputs
+    if (a.dropout > 0 && dropout != nullptr) dropout_backward(d_in, d_in, ws.masks[k - 1].data(), n);
+    relu_backward(d_in, d_in, ws.outputs[k - 1].data(), n);
+    std::swap(d_in, d_out);
+  }
+  return totals;
+}
+
+template <class T>
+void predict(const Architecture& a, const T* parameters, const T* x, std::int64_t B, T* probs,
+             Workspace<T>& ws) {
+  const auto layers = dense_layers(a);
+  std::vector<const T*> inputs;
+  forward(a, layers, parameters, x, nullptr, B, nullptr, ws, inputs);
+  softmax_cross_entropy(probs, ws.outputs.back().data(), nullptr, B, a.classes);
+}
+
+// --- instantiations ---------------------------------------------------------------------
+
+#define PANCAN_NN_INSTANTIATE(T)                                                                 \
+  template void dense_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,  \
+                                 std::int64_t);                                                  \
+  template void dense_backward<T>(T*, T*, T*, const T*, const T*, const T*, std::int64_t,       \
+                                  std::int64_t, std::int64_t);                                   \
+  template void relu_forward<T>(T*, const T*, std::int64_t);                                     \
+  template void relu_backward<T>(T*, const T*, const T*, std::int64_t);                          \
+  template void dropout_mask<T>(T*, const std::int64_t*, std::int64_t, std::int64_t, double,    \
+                                const DropoutKey&);                                              \
+  template void dropout_forward<T>(T*, const T*, const T*, std::int64_t);                        \
+  template void dropout_backward<T>(T*, const T*, const T*, std::int64_t);                       \
+  template double softmax_cross_entropy<T>(T*, const T*, const std::int32_t*, std::int64_t,     \
+                                           std::int64_t, std::int64_t*);                         \
+  template void softmax_cross_entropy_backward<T>(T*, const T*, const std::int32_t*,            \
+                                                  std::int64_t, std::int64_t);                   \
+  template struct Workspace<T>;                                                                  \
+  template BatchTotals forward_backward<T>(const Architecture&, const T*, T*, const T*,         \
+                                           const std::int32_t*, const std::int64_t*,             \
+                                           std::int64_t, const DropoutKey*, Workspace<T>&);      \
+  template void predict<T>(const Architecture&, const T*, const T*, std::int64_t, T*,           \
+                           Workspace<T>&);
+
+PANCAN_NN_INSTANTIATE(float)
+PANCAN_NN_INSTANTIATE(double)
+
+}  // namespace pancan::nn
