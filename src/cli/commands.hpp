@@ -19,5 +19,6 @@ struct Command {
 const std::vector<Command>& commands();
 
 int synth(const Args& args);
+int report(const Args& args);
 
 }  // namespace pancan::cli

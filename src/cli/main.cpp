@@ -15,6 +15,7 @@ namespace pancan::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
+      {"report", "render report.md and report.html again from a report.json", report},
   };
   return table;
 }
