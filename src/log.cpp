@@ -57,7 +57,18 @@ void rank_log(const std::string& line) {
   out << line << '\n';
 }
 
-bool stdout_is_terminal() { return isatty(STDOUT_FILENO) != 0; }
+bool stdout_is_terminal() {
+  if (isatty(STDOUT_FILENO) == 0) return false;
+  // Open MPI's mpiexec hands every process a pseudo-terminal whatever its own stdout is;
+  // what counts is mpiexec's stdout (this process's parent): a terminal, or a file/pipe?
+  if (std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr) return true;
+  const std::string parent = "/proc/" + std::to_string(getppid()) + "/fd/1";
+  char target[256];
+  const auto length = readlink(parent.c_str(), target, sizeof target - 1);
+  if (length <= 0) return false;  // cannot tell: plain lines are safe everywhere
+  const std::string where(target, static_cast<std::size_t>(length));
+  return where.starts_with("/dev/pts/") || where.starts_with("/dev/tty");
+}
 
 double wall_seconds() {
   using namespace std::chrono;

@@ -147,6 +147,26 @@ class Comm {
     return all;
   }
 
+  // Point to point: `values` to rank `dest` (blocks until it is received or buffered).
+  template <class T>
+  void send(std::span<const T> values, int dest, int tag = 0) const {
+    check(MPI_Send(values.data(), static_cast<int>(values.size()), datatype<T>(), dest, tag,
+                   comm_),
+          "MPI_Send");
+  }
+  // The next message from rank `source` with `tag`, whatever its length.
+  template <class T>
+  std::vector<T> receive(int source, int tag = 0) const {
+    MPI_Status status;
+    check(MPI_Probe(source, tag, comm_, &status), "MPI_Probe");
+    int count = 0;
+    check(MPI_Get_count(&status, datatype<T>(), &count), "MPI_Get_count");
+    std::vector<T> values(static_cast<std::size_t>(count));
+    check(MPI_Recv(values.data(), count, datatype<T>(), source, tag, comm_, MPI_STATUS_IGNORE),
+          "MPI_Recv");
+    return values;
+  }
+
   // Strings from every rank, in rank order, on every rank.
   std::vector<std::string> allgather_strings(const std::vector<std::string>& mine) const;
 

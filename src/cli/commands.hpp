@@ -19,6 +19,7 @@ struct Command {
 const std::vector<Command>& commands();
 
 int synth(const Args& args);
+int convert(const Args& args);
 int report(const Args& args);
 
 }  // namespace pancan::cli

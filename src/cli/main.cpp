@@ -15,6 +15,7 @@ namespace pancan::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
+      {"convert", "expression CSV/TSV + labels -> AnnData .h5ad, parsed in parallel", convert},
       {"report", "render report.md and report.html again from a report.json", report},
   };
   return table;
