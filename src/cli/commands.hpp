@@ -21,5 +21,6 @@ const std::vector<Command>& commands();
 int synth(const Args& args);
 int convert(const Args& args);
 int report(const Args& args);
+int leaderboard(const Args& args);
 
 }  // namespace pancan::cli

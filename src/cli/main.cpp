@@ -17,6 +17,7 @@ const std::vector<Command>& commands() {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
       {"convert", "expression CSV/TSV + labels -> AnnData .h5ad, parsed in parallel", convert},
       {"report", "render report.md and report.html again from a report.json", report},
+      {"leaderboard", "rank a sweep's finished tasks by validation accuracy", leaderboard},
   };
   return table;
 }
