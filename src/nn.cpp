@@ -49,8 +49,8 @@ void dense_forward(T* out, const T* in, const T* weight, const T* bias, std::int
 }
 
 template <class T>
-void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in,
-                    const T* weight, std::int64_t B, std::int64_t I, std::int64_t O) {
+void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in, const T* weight,
+                    std::int64_t B, std::int64_t I, std::int64_t O) {
   MatrixMap<T> dw(d_weight, I, O);
   RowMap<T> db(d_bias, O);
   if (B == 0) {  // a rank whose part of the last batch is empty contributes zeros
@@ -98,8 +98,8 @@ void dropout_backward(T* d_in, const T* d_out, const T* mask, std::int64_t n) {
 }
 
 template <class T>
-double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels,
-                             std::int64_t B, std::int64_t C, std::int64_t* correct) {
+double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels, std::int64_t B,
+                             std::int64_t C, std::int64_t* correct) {
   double loss = 0;
   std::int64_t hits = 0;
   for (std::int64_t b = 0; b < B; ++b) {
@@ -182,11 +182,11 @@ std::vector<SummaryRow> summary_rows(const Architecture& a) {
     const std::int64_t total = d.inputs * d.outputs + d.outputs;
     rows.push_back({dense_name(k), "Dense", d.outputs, total,
                     strprintf("%lld x %lld + %lld = %s", static_cast<long long>(d.inputs),
-                              static_cast<long long>(d.outputs),
-                              static_cast<long long>(d.outputs), with_thousands(total).c_str())});
+                              static_cast<long long>(d.outputs), static_cast<long long>(d.outputs),
+                              with_thousands(total).c_str())});
     if (k + 1 < layers.size() && a.dropout > 0) {
-      rows.push_back({dropouts == 0 ? "dropout" : "dropout_" + std::to_string(dropouts),
-                      "Dropout", d.outputs, 0, ""});
+      rows.push_back({dropouts == 0 ? "dropout" : "dropout_" + std::to_string(dropouts), "Dropout",
+                      d.outputs, 0, ""});
       ++dropouts;
     }
   }
@@ -264,8 +264,8 @@ namespace {
 // each hidden block) in `inputs`; leaves the logits in outputs.back().
 template <class T>
 void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const T* parameters,
-             const T* x, const std::int64_t* sample_ids, std::int64_t B,
-             const DropoutKey* dropout, Workspace<T>& ws, std::vector<const T*>& inputs) {
+             const T* x, const std::int64_t* sample_ids, std::int64_t B, const DropoutKey* dropout,
+             Workspace<T>& ws, std::vector<const T*>& inputs) {
   if (B > ws.max_rows) throw Error("network batch larger than its workspace");
   inputs.assign(layers.size(), nullptr);
   const T* in = x;
@@ -290,10 +290,9 @@ void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const
 }  // namespace
 
 template <class T>
-BatchTotals forward_backward(const Architecture& a, const T* parameters, T* gradients,
-                             const T* x, const std::int32_t* labels,
-                             const std::int64_t* sample_ids, std::int64_t B,
-                             const DropoutKey* dropout, Workspace<T>& ws) {
+BatchTotals forward_backward(const Architecture& a, const T* parameters, T* gradients, const T* x,
+                             const std::int32_t* labels, const std::int64_t* sample_ids,
+                             std::int64_t B, const DropoutKey* dropout, Workspace<T>& ws) {
   const auto layers = dense_layers(a);
   std::vector<const T*> inputs;
   forward(a, layers, parameters, x, sample_ids, B, dropout, ws, inputs);
@@ -312,7 +311,8 @@ BatchTotals forward_backward(const Architecture& a, const T* parameters, T* grad
                    inputs[k], parameters + d.weight, B, d.inputs, d.outputs);
     if (k == 0) break;
     const std::int64_t n = B * d.inputs;  // the hidden block below: its outputs
-    if (a.dropout > 0 && dropout != nullptr) dropout_backward(d_in, d_in, ws.masks[k - 1].data(), n);
+    if (a.dropout > 0 && dropout != nullptr)
+      dropout_backward(d_in, d_in, ws.masks[k - 1].data(), n);
     relu_backward(d_in, d_in, ws.outputs[k - 1].data(), n);
     std::swap(d_in, d_out);
   }
@@ -330,26 +330,26 @@ void predict(const Architecture& a, const T* parameters, const T* x, std::int64_
 
 // --- instantiations ---------------------------------------------------------------------
 
-#define PANCAN_NN_INSTANTIATE(T)                                                                 \
-  template void dense_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,  \
-                                 std::int64_t);                                                  \
-  template void dense_backward<T>(T*, T*, T*, const T*, const T*, const T*, std::int64_t,       \
-                                  std::int64_t, std::int64_t);                                   \
-  template void relu_forward<T>(T*, const T*, std::int64_t);                                     \
-  template void relu_backward<T>(T*, const T*, const T*, std::int64_t);                          \
-  template void dropout_mask<T>(T*, const std::int64_t*, std::int64_t, std::int64_t, double,    \
-                                const DropoutKey&);                                              \
-  template void dropout_forward<T>(T*, const T*, const T*, std::int64_t);                        \
-  template void dropout_backward<T>(T*, const T*, const T*, std::int64_t);                       \
-  template double softmax_cross_entropy<T>(T*, const T*, const std::int32_t*, std::int64_t,     \
-                                           std::int64_t, std::int64_t*);                         \
-  template void softmax_cross_entropy_backward<T>(T*, const T*, const std::int32_t*,            \
-                                                  std::int64_t, std::int64_t);                   \
-  template struct Workspace<T>;                                                                  \
-  template BatchTotals forward_backward<T>(const Architecture&, const T*, T*, const T*,         \
-                                           const std::int32_t*, const std::int64_t*,             \
-                                           std::int64_t, const DropoutKey*, Workspace<T>&);      \
-  template void predict<T>(const Architecture&, const T*, const T*, std::int64_t, T*,           \
+#define PANCAN_NN_INSTANTIATE(T)                                                                   \
+  template void dense_forward<T>(T*, const T*, const T*, const T*, std::int64_t, std::int64_t,     \
+                                 std::int64_t);                                                    \
+  template void dense_backward<T>(T*, T*, T*, const T*, const T*, const T*, std::int64_t,          \
+                                  std::int64_t, std::int64_t);                                     \
+  template void relu_forward<T>(T*, const T*, std::int64_t);                                       \
+  template void relu_backward<T>(T*, const T*, const T*, std::int64_t);                            \
+  template void dropout_mask<T>(T*, const std::int64_t*, std::int64_t, std::int64_t, double,       \
+                                const DropoutKey&);                                                \
+  template void dropout_forward<T>(T*, const T*, const T*, std::int64_t);                          \
+  template void dropout_backward<T>(T*, const T*, const T*, std::int64_t);                         \
+  template double softmax_cross_entropy<T>(T*, const T*, const std::int32_t*, std::int64_t,        \
+                                           std::int64_t, std::int64_t*);                           \
+  template void softmax_cross_entropy_backward<T>(T*, const T*, const std::int32_t*, std::int64_t, \
+                                                  std::int64_t);                                   \
+  template struct Workspace<T>;                                                                    \
+  template BatchTotals forward_backward<T>(const Architecture&, const T*, T*, const T*,            \
+                                           const std::int32_t*, const std::int64_t*, std::int64_t, \
+                                           const DropoutKey*, Workspace<T>&);                      \
+  template void predict<T>(const Architecture&, const T*, const T*, std::int64_t, T*,              \
                            Workspace<T>&);
 
 PANCAN_NN_INSTANTIATE(float)

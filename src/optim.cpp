@@ -16,9 +16,9 @@ void adam_step(std::span<float> parameters, std::span<const float> gradient_sums
   if (step < 1) throw Error("adam_step: steps count from 1");
   const double t = static_cast<double>(step);
   // The bias corrections fold into one step size, computed once in double.
-  const float step_size = static_cast<float>(options.learning_rate *
-                                             std::sqrt(1 - std::pow(options.beta2, t)) /
-                                             (1 - std::pow(options.beta1, t)));
+  const float step_size =
+      static_cast<float>(options.learning_rate * std::sqrt(1 - std::pow(options.beta2, t)) /
+                         (1 - std::pow(options.beta1, t)));
   const float keep1 = static_cast<float>(1 - options.beta1);
   const float keep2 = static_cast<float>(1 - options.beta2);
   const float epsilon = static_cast<float>(options.epsilon);

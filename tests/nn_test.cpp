@@ -82,7 +82,8 @@ TEST(Relu, GradientMatchesFiniteDifferences) {
   loss();
   relu_backward(dx.data(), r.data(), out.data(), n);
   expect_gradient(x, dx, loss, "relu");
-  EXPECT_EQ(std::count(out.begin(), out.end(), 0.0), std::count_if(x.begin(), x.end(), [](double v) { return v < 0; }));
+  EXPECT_EQ(std::count(out.begin(), out.end(), 0.0),
+            std::count_if(x.begin(), x.end(), [](double v) { return v < 0; }));
 }
 
 TEST(Dropout, GradientMatchesFiniteDifferences) {
@@ -106,8 +107,10 @@ TEST(Dropout, KeepsTheMeanInTraining) {
   std::iota(ids.begin(), ids.end(), 0);
   std::vector<float> mask(B * O);
   dropout_mask(mask.data(), ids.data(), B, O, 0.3, DropoutKey{1, 0, 0});
-  const double mean = std::accumulate(mask.begin(), mask.end(), 0.0) / static_cast<double>(mask.size());
-  const double dropped = static_cast<double>(std::count(mask.begin(), mask.end(), 0.0f)) / static_cast<double>(mask.size());
+  const double mean =
+      std::accumulate(mask.begin(), mask.end(), 0.0) / static_cast<double>(mask.size());
+  const double dropped = static_cast<double>(std::count(mask.begin(), mask.end(), 0.0f)) /
+                         static_cast<double>(mask.size());
   // 100,000 Bernoulli(0.7) draws: standard error of the mean 0.0021; 5 sigma.
   EXPECT_NEAR(mean, 1.0, 0.011);
   EXPECT_NEAR(dropped, 0.3, 0.0075);
@@ -137,7 +140,8 @@ TEST(SoftmaxCrossEntropy, GradientMatchesFiniteDifferences) {
   softmax_cross_entropy_backward(dz.data(), probs.data(), labels.data(), B, C);
   expect_gradient(z, dz, loss, "logits");
   for (std::int64_t b = 0; b < B; ++b)
-    EXPECT_NEAR(std::accumulate(probs.begin() + b * C, probs.begin() + (b + 1) * C, 0.0), 1.0, 1e-12);
+    EXPECT_NEAR(std::accumulate(probs.begin() + b * C, probs.begin() + (b + 1) * C, 0.0), 1.0,
+                1e-12);
 }
 
 TEST(SoftmaxCrossEntropy, StableForHugeLogits) {
@@ -173,7 +177,8 @@ TEST(Network, WholeNetworkGradientMatchesFiniteDifferences) {
     const DropoutKey key{5, 0, 0};
     Workspace<double> ws(a, B);
     std::vector<double> grads(static_cast<std::size_t>(P));
-    forward_backward(a, params.data(), grads.data(), x.data(), labels.data(), ids.data(), B, &key, ws);
+    forward_backward(a, params.data(), grads.data(), x.data(), labels.data(), ids.data(), B, &key,
+                     ws);
     auto loss = [&] {
       return forward_backward<double>(a, params.data(), nullptr, x.data(), labels.data(),
                                       ids.data(), B, &key, ws)
@@ -194,7 +199,8 @@ TEST(Network, SoftmaxRegressionGradient) {
   const DropoutKey key{5, 0, 0};
   Workspace<double> ws(a, B);
   std::vector<double> grads(static_cast<std::size_t>(P));
-  forward_backward(a, params.data(), grads.data(), x.data(), labels.data(), ids.data(), B, &key, ws);
+  forward_backward(a, params.data(), grads.data(), x.data(), labels.data(), ids.data(), B, &key,
+                   ws);
   auto loss = [&] {
     return forward_backward<double>(a, params.data(), nullptr, x.data(), labels.data(), ids.data(),
                                     B, &key, ws)

@@ -44,7 +44,7 @@ struct TrainOptions {
 
 // One line of the training history.
 struct EpochRecord {
-  int epoch = 0;  // 1-based
+  int epoch = 0;                          // 1-based
   double loss = 0, accuracy = 0;          // over the training rows, as trained (dropout on)
   double val_loss = 0, val_accuracy = 0;  // over the validation rows (NaN without any)
   double seconds = 0;                     // wall time of the epoch (training + validation)
@@ -54,10 +54,12 @@ struct EpochRecord {
 
 // Everything needed to continue training exactly where it stopped.
 struct TrainingState {
-  std::int64_t next_epoch = 0;  // 0-based epoch to run next (its shuffle is keyed by it)
-  std::int64_t next_step = 0;   // steps of next_epoch already done (a mid-epoch stop)
-  std::int64_t adam_step = 0;   // Adam steps taken so far
-  std::vector<float> adam_m, adam_v;  // full buffers (parameter_count each)
+  std::int64_t next_epoch = 0;            // 0-based epoch to run next (its shuffle is keyed by it)
+  std::int64_t next_step = 0;             // steps of next_epoch already done (a mid-epoch stop)
+  std::int64_t adam_step = 0;             // Adam steps taken so far
+  std::vector<float> current_parameters;  // the weights being trained (Model::parameters
+                                          // may hold the best epoch's instead)
+  std::vector<float> adam_m, adam_v;      // full buffers (parameter_count each)
   // Partial sums of the interrupted epoch (zero at an epoch boundary).
   double partial_loss = 0, partial_seconds = 0, partial_communication = 0;
   std::int64_t partial_correct = 0, partial_rows = 0;
@@ -81,7 +83,7 @@ struct Model {
   int ranks = 0;
   std::int64_t train_samples = 0, validation_samples = 0;
   std::vector<EpochRecord> history;
-  bool complete = false;                // training finished (not just a checkpoint)
+  bool complete = false;               // training finished (not just a checkpoint)
   std::optional<TrainingState> state;  // present in checkpoints (and kept at the end)
 };
 

@@ -147,11 +147,41 @@ class Comm {
     return all;
   }
 
+  // Sums `values` (the same length on every rank) over the ranks and hands each rank only
+  // its block of the sum: rank r receives counts[r] elements, from offset counts[0] + ...
+  // + counts[r-1], in `mine`. With allgather_blocks this is an allreduce in two halves,
+  // between which each rank can work on its block alone (ZeRO-style sharded updates).
+  template <class T>
+  void reduce_scatter_sum(std::span<const T> values, std::span<T> mine,
+                          const std::vector<int>& counts) const {
+    check(MPI_Reduce_scatter(values.data(), mine.data(), counts.data(), datatype<T>(), MPI_SUM,
+                             comm_),
+          "MPI_Reduce_scatter(sum)");
+  }
+
+  // In place: every rank's block of `values` (blocks laid out as in reduce_scatter_sum)
+  // is copied from its owner to every other rank.
+  template <class T>
+  void allgather_blocks(std::span<T> values, const std::vector<int>& counts) const {
+    std::vector<int> offsets(counts.size(), 0);
+    for (std::size_t r = 1; r < counts.size(); ++r) offsets[r] = offsets[r - 1] + counts[r - 1];
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, values.data(), counts.data(),
+                         offsets.data(), datatype<T>(), comm_),
+          "MPI_Allgatherv(in place)");
+  }
+
+  // Personalised all-to-all: `send` holds, in rank order, send_counts[r] units of `unit`
+  // elements for each rank r. Returns what every rank sent to this one, in rank order.
+  // Counts are in units so that large rows (a unit = one feature row) cannot overflow
+  // MPI's int counts.
+  template <class T>
+  std::vector<T> alltoallv(std::span<const T> send, const std::vector<std::int64_t>& send_counts,
+                           std::int64_t unit = 1) const;
+
   // Point to point: `values` to rank `dest` (blocks until it is received or buffered).
   template <class T>
   void send(std::span<const T> values, int dest, int tag = 0) const {
-    check(MPI_Send(values.data(), static_cast<int>(values.size()), datatype<T>(), dest, tag,
-                   comm_),
+    check(MPI_Send(values.data(), static_cast<int>(values.size()), datatype<T>(), dest, tag, comm_),
           "MPI_Send");
   }
   // The next message from rank `source` with `tag`, whatever its length.
@@ -182,6 +212,42 @@ class Comm {
   int layout(int mine, std::vector<int>& counts, std::vector<int>& offsets) const;
   MPI_Comm comm_;
 };
+
+template <class T>
+std::vector<T> Comm::alltoallv(std::span<const T> send,
+                               const std::vector<std::int64_t>& send_counts,
+                               std::int64_t unit) const {
+  const int ranks = size();
+  std::vector<std::int64_t> receive_counts(static_cast<std::size_t>(ranks));
+  check(MPI_Alltoall(send_counts.data(), 1, MPI_INT64_T, receive_counts.data(), 1, MPI_INT64_T,
+                     comm_),
+        "MPI_Alltoall(counts)");
+  std::vector<int> scounts(ranks), sdispls(ranks), rcounts(ranks), rdispls(ranks);
+  std::int64_t sent = 0, received = 0;
+  for (int r = 0; r < ranks; ++r) {
+    if (sent > INT32_MAX || received > INT32_MAX || send_counts[r] > INT32_MAX ||
+        receive_counts[r] > INT32_MAX)
+      throw Error("alltoallv: more than 2^31 units in one exchange");
+    sdispls[r] = static_cast<int>(sent);
+    rdispls[r] = static_cast<int>(received);
+    scounts[r] = static_cast<int>(send_counts[r]);
+    rcounts[r] = static_cast<int>(receive_counts[r]);
+    sent += send_counts[r];
+    received += receive_counts[r];
+  }
+  if (sent * unit != static_cast<std::int64_t>(send.size()))
+    throw Error("alltoallv: send counts do not add up to the send buffer");
+  MPI_Datatype unit_type;
+  check(MPI_Type_contiguous(static_cast<int>(unit), datatype<T>(), &unit_type),
+        "MPI_Type_contiguous");
+  check(MPI_Type_commit(&unit_type), "MPI_Type_commit");
+  std::vector<T> out(static_cast<std::size_t>(received * unit));
+  const int rc = MPI_Alltoallv(send.data(), scounts.data(), sdispls.data(), unit_type, out.data(),
+                               rcounts.data(), rdispls.data(), unit_type, comm_);
+  MPI_Type_free(&unit_type);
+  check(rc, "MPI_Alltoallv");
+  return out;
+}
 
 // A failure that every rank of a communicator agreed on: the message of the lowest
 // failing rank, known to all ranks, so rank 0 alone prints it and all ranks exit cleanly.

@@ -34,8 +34,8 @@ void dense_forward(T* out, const T* in, const T* weight, const T* bias, std::int
 // d_in (B x I) = d_out weight^T. d_weight and d_bias are overwritten (B = 0 gives zeros);
 // d_in may be null (the first layer needs no gradient with respect to the data).
 template <class T>
-void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in,
-                    const T* weight, std::int64_t B, std::int64_t I, std::int64_t O);
+void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in, const T* weight,
+                    std::int64_t B, std::int64_t I, std::int64_t O);
 
 // out = max(in, 0). out may alias in.
 template <class T>
@@ -73,8 +73,8 @@ void dropout_backward(T* d_in, const T* d_out, const T* mask, std::int64_t n);
 // arg-max is the label (ties go to the lowest class, as numpy's argmax). With labels null
 // only the probabilities are computed (inference) and the result is 0.
 template <class T>
-double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels,
-                             std::int64_t B, std::int64_t C, std::int64_t* correct = nullptr);
+double softmax_cross_entropy(T* probs, const T* logits, const std::int32_t* labels, std::int64_t B,
+                             std::int64_t C, std::int64_t* correct = nullptr);
 // d_logits (B x C) = probs - one_hot(labels): the gradient of the summed loss.
 template <class T>
 void softmax_cross_entropy_backward(T* d_logits, const T* probs, const std::int32_t* labels,
@@ -112,11 +112,11 @@ std::string dense_name(std::size_t index);
 
 // One row of the Keras-style summary.
 struct SummaryRow {
-  std::string name;            // "dense", "dropout", "dense_1", ...
-  std::string type;            // "Dense", "Dropout"
-  std::int64_t units = 0;      // output shape (None, units)
+  std::string name;        // "dense", "dropout", "dense_1", ...
+  std::string type;        // "Dense", "Dropout"
+  std::int64_t units = 0;  // output shape (None, units)
   std::int64_t parameters = 0;
-  std::string count;           // for Dense: "4102 x 100 + 100 = 410,300"; else ""
+  std::string count;  // for Dense: "4102 x 100 + 100 = 410,300"; else ""
 };
 std::vector<SummaryRow> summary_rows(const Architecture& architecture);
 // The table (layer, type, output shape, parameters; total / trainable / non-trainable)
@@ -154,10 +154,9 @@ struct BatchTotals {
 // With `dropout` null the network runs in inference mode (dropout is the identity);
 // otherwise masks come from *dropout (layer filled in per Dropout layer) and sample_ids.
 template <class T>
-BatchTotals forward_backward(const Architecture& architecture, const T* parameters,
-                             T* gradients, const T* x, const std::int32_t* labels,
-                             const std::int64_t* sample_ids, std::int64_t B,
-                             const DropoutKey* dropout, Workspace<T>& workspace);
+BatchTotals forward_backward(const Architecture& architecture, const T* parameters, T* gradients,
+                             const T* x, const std::int32_t* labels, const std::int64_t* sample_ids,
+                             std::int64_t B, const DropoutKey* dropout, Workspace<T>& workspace);
 
 // Inference: probs (B x C) for x (B x inputs), B <= workspace.max_rows.
 template <class T>

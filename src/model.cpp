@@ -1,0 +1,268 @@
+// The model file (layout in model.hpp) and inference over a trained model.
+#include "pancan/model.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include "pancan/error.hpp"
+#include "pancan/h5.hpp"
+#include "pancan/log.hpp"
+
+namespace pancan {
+
+namespace {
+
+constexpr const char* kFormat = "pancan-model";
+constexpr std::int64_t kFormatVersion = 1;
+constexpr std::int64_t kPredictRows = 256;  // rows per forward pass
+
+std::string join(const std::vector<std::int64_t>& values) {
+  std::string text;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    text += (i ? "," : "") + std::to_string(values[i]);
+  return text;
+}
+
+template <class T>
+std::span<const T> view(const std::vector<T>& values) {
+  return std::span<const T>(values);
+}
+
+void write_history(h5::Group g, const std::vector<EpochRecord>& history) {
+  auto column = [&](const char* name, auto field) {
+    std::vector<double> values;
+    for (const auto& r : history) values.push_back(static_cast<double>(r.*field));
+    g.write_vector<double>(name, values);
+  };
+  std::vector<std::int64_t> epochs;
+  for (const auto& r : history) epochs.push_back(r.epoch);
+  g.write_vector<std::int64_t>("epoch", epochs);
+  column("loss", &EpochRecord::loss);
+  column("accuracy", &EpochRecord::accuracy);
+  column("val_loss", &EpochRecord::val_loss);
+  column("val_accuracy", &EpochRecord::val_accuracy);
+  column("seconds", &EpochRecord::seconds);
+  column("samples_per_second", &EpochRecord::samples_per_second);
+  column("communication_seconds", &EpochRecord::communication_seconds);
+}
+
+std::vector<EpochRecord> read_history(const h5::Group& g) {
+  const auto epochs = g.read_vector<std::int64_t>("epoch");
+  std::vector<EpochRecord> history(epochs.size());
+  auto column = [&](const char* name, double EpochRecord::*field) {
+    const auto values = g.read_vector<double>(name);
+    if (values.size() != history.size()) throw Error("history/" + std::string(name) + " is short");
+    for (std::size_t i = 0; i < values.size(); ++i) history[i].*field = values[i];
+  };
+  for (std::size_t i = 0; i < epochs.size(); ++i) history[i].epoch = static_cast<int>(epochs[i]);
+  column("loss", &EpochRecord::loss);
+  column("accuracy", &EpochRecord::accuracy);
+  column("val_loss", &EpochRecord::val_loss);
+  column("val_accuracy", &EpochRecord::val_accuracy);
+  column("seconds", &EpochRecord::seconds);
+  column("samples_per_second", &EpochRecord::samples_per_second);
+  column("communication_seconds", &EpochRecord::communication_seconds);
+  return history;
+}
+
+void write_state(h5::Group g, const TrainingState& s) {
+  g.set_attribute("next_epoch", s.next_epoch);
+  g.set_attribute("next_step", s.next_step);
+  g.set_attribute("adam_step", s.adam_step);
+  g.set_attribute("partial_loss", s.partial_loss);
+  g.set_attribute("partial_seconds", s.partial_seconds);
+  g.set_attribute("partial_communication", s.partial_communication);
+  g.set_attribute("partial_correct", s.partial_correct);
+  g.set_attribute("partial_rows", s.partial_rows);
+  g.set_attribute("best_val_loss", s.best_val_loss);
+  g.set_attribute("best_epoch", s.best_epoch);
+  g.set_attribute("wait", s.wait);
+  g.set_attribute("stopped_early", static_cast<std::int64_t>(s.stopped_early));
+  g.set_attribute("ranks", static_cast<std::int64_t>(s.ranks));
+  g.write_vector<float>("parameters", view(s.current_parameters));
+  g.write_vector<float>("adam_m", view(s.adam_m));
+  g.write_vector<float>("adam_v", view(s.adam_v));
+  g.write_vector<float>("best_parameters", view(s.best_parameters));
+}
+
+TrainingState read_state(const h5::Group& g) {
+  TrainingState s;
+  s.next_epoch = g.int_attribute("next_epoch");
+  s.next_step = g.int_attribute("next_step");
+  s.adam_step = g.int_attribute("adam_step");
+  s.partial_loss = g.double_attribute("partial_loss");
+  s.partial_seconds = g.double_attribute("partial_seconds");
+  s.partial_communication = g.double_attribute("partial_communication");
+  s.partial_correct = g.int_attribute("partial_correct");
+  s.partial_rows = g.int_attribute("partial_rows");
+  s.best_val_loss = g.double_attribute("best_val_loss");
+  s.best_epoch = g.int_attribute("best_epoch");
+  s.wait = g.int_attribute("wait");
+  s.stopped_early = g.int_attribute("stopped_early") != 0;
+  s.ranks = static_cast<int>(g.int_attribute("ranks"));
+  s.current_parameters = g.read_vector<float>("parameters");
+  s.adam_m = g.read_vector<float>("adam_m");
+  s.adam_v = g.read_vector<float>("adam_v");
+  s.best_parameters = g.read_vector<float>("best_parameters");
+  return s;
+}
+
+}  // namespace
+
+void save_model(const Model& model, const std::string& path) {
+  const auto& a = model.architecture;
+  nn::validate(a);
+  const std::int64_t n_params = nn::parameter_count(a);
+  if (static_cast<std::int64_t>(model.parameters.size()) != n_params)
+    throw Error("saving " + path + ": the parameter buffer does not match the architecture");
+  const std::string temporary = path + ".tmp";
+  {
+    auto file = h5::File::create(temporary);
+    auto root = file.root();
+    root.set_attribute("format", kFormat);
+    root.set_attribute("format_version", kFormatVersion);
+    root.set_attribute("pancan_version", PANCAN_VERSION);
+    root.set_attribute("complete", static_cast<std::int64_t>(model.complete));
+
+    auto arch = root.create_group("architecture");
+    arch.set_attribute("inputs", a.inputs);
+    arch.set_attribute("classes", a.classes);
+    arch.set_attribute("dropout", a.dropout);
+    arch.write_vector<std::int64_t>("hidden", view(a.hidden));
+
+    auto weights = root.create_group("weights");
+    const auto layers = nn::dense_layers(a);
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+      const auto& d = layers[k];
+      auto layer = weights.create_group(nn::dense_name(k));
+      layer.create_dataset<float>("kernel", {d.inputs, d.outputs})
+          .write<float>(
+              std::span<const float>(model.parameters).subspan(d.weight, d.inputs * d.outputs));
+      layer.write_vector<float>(
+          "bias", std::span<const float>(model.parameters).subspan(d.bias, d.outputs));
+    }
+
+    root.write_strings("genes", model.genes);
+    auto scaling = root.create_group("scaling");
+    scaling.write_vector<float>("minimum", view(model.minimum));
+    scaling.write_vector<float>("maximum", view(model.maximum));
+    root.write_strings("classes", model.classes);
+
+    auto options = root.create_group("options");
+    const auto& o = model.options;
+    options.set_attribute("hidden", join(o.hidden));
+    options.set_attribute("dropout", o.dropout);
+    options.set_attribute("epochs", static_cast<std::int64_t>(o.epochs));
+    options.set_attribute("batch_size", static_cast<std::int64_t>(o.batch_size));
+    options.set_attribute("learning_rate", o.learning_rate);
+    options.set_attribute("seed", static_cast<std::int64_t>(o.seed));
+    options.set_attribute("early_stopping_patience",
+                          static_cast<std::int64_t>(o.early_stopping_patience));
+    options.set_attribute("data", model.data_path);
+    options.set_attribute("ranks", static_cast<std::int64_t>(model.ranks));
+    options.set_attribute("train_samples", model.train_samples);
+    options.set_attribute("validation_samples", model.validation_samples);
+
+    write_history(root.create_group("history"), model.history);
+    root.write_string_scalar("summary", nn::summary_table(a));
+    if (model.state) write_state(root.create_group("checkpoint"), *model.state);
+    file.close();
+  }
+  std::error_code error;
+  std::filesystem::rename(temporary, path, error);
+  if (error) throw Error("renaming " + temporary + " to " + path + ": " + error.message());
+}
+
+Model load_model(const std::string& path, bool with_state) {
+  if (!h5::File::is_hdf5(path)) throw Error(path + ": not an HDF5 file (a pancan model file?)");
+  auto file = h5::File::open(path, h5::Mode::ReadOnly);
+  auto root = file.root();
+  if (!root.has_attribute("format") || root.string_attribute("format") != kFormat)
+    throw Error(path + ": not a pancan model file (run pancan train)");
+  if (root.int_attribute("format_version") > kFormatVersion)
+    throw Error(path + ": model format version " +
+                std::to_string(root.int_attribute("format_version")) +
+                " is newer than this pancan reads");
+  Model model;
+  model.complete = root.int_attribute("complete") != 0;
+  auto arch = root.open_group("architecture");
+  auto& a = model.architecture;
+  a.inputs = arch.int_attribute("inputs");
+  a.classes = arch.int_attribute("classes");
+  a.dropout = arch.double_attribute("dropout");
+  a.hidden = arch.read_vector<std::int64_t>("hidden");
+  nn::validate(a);
+
+  model.parameters.resize(static_cast<std::size_t>(nn::parameter_count(a)));
+  auto weights = root.open_group("weights");
+  const auto layers = nn::dense_layers(a);
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    auto layer = weights.open_group(nn::dense_name(k));
+    const auto kernel = layer.read_vector<float>("kernel");
+    const auto bias = layer.read_vector<float>("bias");
+    if (static_cast<std::int64_t>(kernel.size()) != d.inputs * d.outputs ||
+        static_cast<std::int64_t>(bias.size()) != d.outputs)
+      throw Error(path + ": weights/" + nn::dense_name(k) + " does not match the architecture");
+    std::copy(kernel.begin(), kernel.end(), model.parameters.begin() + d.weight);
+    std::copy(bias.begin(), bias.end(), model.parameters.begin() + d.bias);
+  }
+
+  model.genes = root.read_strings("genes");
+  auto scaling = root.open_group("scaling");
+  model.minimum = scaling.read_vector<float>("minimum");
+  model.maximum = scaling.read_vector<float>("maximum");
+  model.classes = root.read_strings("classes");
+  if (static_cast<std::int64_t>(model.classes.size()) != a.classes)
+    throw Error(path + ": class names do not match the output layer");
+
+  auto options = root.open_group("options");
+  auto& o = model.options;
+  o.hidden = a.hidden;
+  o.dropout = options.double_attribute("dropout");
+  o.epochs = static_cast<int>(options.int_attribute("epochs"));
+  o.batch_size = static_cast<int>(options.int_attribute("batch_size"));
+  o.learning_rate = options.double_attribute("learning_rate");
+  o.seed = static_cast<std::uint64_t>(options.int_attribute("seed"));
+  o.early_stopping_patience = static_cast<int>(options.int_attribute("early_stopping_patience"));
+  model.data_path = options.string_attribute("data");
+  model.ranks = static_cast<int>(options.int_attribute("ranks"));
+  model.train_samples = options.int_attribute("train_samples");
+  model.validation_samples = options.int_attribute("validation_samples");
+
+  model.history = read_history(root.open_group("history"));
+  if (with_state && root.exists("checkpoint"))
+    model.state = read_state(root.open_group("checkpoint"));
+  return model;
+}
+
+std::vector<float> predict_probabilities(const Model& model, std::span<const float> features,
+                                         std::int64_t rows) {
+  const auto& a = model.architecture;
+  if (static_cast<std::int64_t>(features.size()) != rows * a.inputs)
+    throw Error(strprintf("predict: %lld feature values for %lld rows of %lld genes",
+                          static_cast<long long>(features.size()), static_cast<long long>(rows),
+                          static_cast<long long>(a.inputs)));
+  std::vector<float> probs(static_cast<std::size_t>(rows * a.classes));
+  nn::Workspace<float> workspace(a, std::min(rows, kPredictRows));
+  for (std::int64_t begin = 0; begin < rows; begin += kPredictRows) {
+    const std::int64_t n = std::min(kPredictRows, rows - begin);
+    nn::predict<float>(a, model.parameters.data(), features.data() + begin * a.inputs, n,
+                       probs.data() + begin * a.classes, workspace);
+  }
+  return probs;
+}
+
+std::vector<std::int32_t> predicted_classes(std::span<const float> probabilities,
+                                            std::int64_t classes) {
+  const auto rows = static_cast<std::int64_t>(probabilities.size()) / classes;
+  std::vector<std::int32_t> predicted(static_cast<std::size_t>(rows));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const float* p = probabilities.data() + r * classes;
+    predicted[r] = static_cast<std::int32_t>(std::max_element(p, p + classes) - p);
+  }
+  return predicted;
+}
+
+}  // namespace pancan

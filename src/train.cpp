@@ -1,0 +1,409 @@
+// The training loop: epoch plan (shuffle, batches, each rank's part of each batch), the
+// per-epoch exchange of rows, the sharded Adam step, validation, early stopping and
+// checkpoints. The scheme is described in train.hpp.
+#include "pancan/train.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+#include "pancan/config.hpp"
+#include "pancan/error.hpp"
+#include "pancan/log.hpp"
+#include "pancan/nn.hpp"
+#include "pancan/optim.hpp"
+#include "pancan/rng.hpp"
+
+namespace pancan {
+
+namespace {
+
+constexpr std::uint64_t kShuffleStream = 0x73687566;  // "shuf"
+constexpr std::int64_t kEvaluationRows = 256;         // rows per forward pass when evaluating
+
+// The part (0..parts-1) of mpi::block_range(n, parts, .) that holds `index`.
+int block_owner(std::int64_t n, int parts, std::int64_t index) {
+  const std::int64_t base = n / parts, extra = n % parts;
+  if (index < extra * (base + 1)) return static_cast<int>(index / (base + 1));
+  return static_cast<int>(extra + (index - extra * (base + 1)) / base);
+}
+
+// A permutation of [0, n) that depends only on (seed, epoch): Fisher-Yates.
+std::vector<std::int64_t> shuffled_rows(std::int64_t n, std::uint64_t seed, std::int64_t epoch) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), std::int64_t{0});
+  CounterRng rng(seed, {kShuffleStream, static_cast<std::uint64_t>(epoch)});
+  for (std::int64_t i = n - 1; i > 0; --i)
+    std::swap(order[i], order[rng.below(static_cast<std::uint64_t>(i + 1))]);
+  return order;
+}
+
+// The rows this rank trains on in one epoch, in the order it uses them: step s uses rows
+// [step_begin[s], step_begin[s + 1]); part_sizes along with batch sizes drive the loop.
+struct EpochData {
+  std::vector<float> values;         // rows x cols
+  std::vector<std::int32_t> labels;  // per row
+  std::vector<std::int64_t> ids;     // global training-row index (dropout key)
+  std::vector<std::int64_t> step_begin;
+  std::vector<std::int64_t> batch_sizes;  // global batch size of each step
+};
+
+// Shuffles, plans the batches and moves every row to the rank that uses it this epoch.
+EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& all_labels,
+                     std::int64_t epoch, const TrainOptions& options, const mpi::Comm& comm) {
+  const int P = comm.size(), me = comm.rank();
+  const std::int64_t N = shard.total_rows, B = options.batch_size, cols = shard.cols;
+  const auto order = shuffled_rows(N, options.seed, epoch);
+  const std::int64_t steps = (N + B - 1) / B;
+
+  EpochData e;
+  e.step_begin.push_back(0);
+  // Positions in the epoch's order that this rank processes, ascending; the rank that
+  // processes position p is the owner of p's slot within its batch.
+  std::vector<std::int64_t> mine;
+  std::vector<std::vector<std::int64_t>> sends(static_cast<std::size_t>(P));  // rows to each rank
+  for (std::int64_t s = 0; s < steps; ++s) {
+    const std::int64_t begin = s * B, size = std::min(B, N - begin);
+    e.batch_sizes.push_back(size);
+    for (int q = 0; q < P; ++q) {
+      const auto part = mpi::block_range(size, P, q);
+      for (std::int64_t j = part.begin; j < part.end; ++j) {
+        const std::int64_t row = order[static_cast<std::size_t>(begin + j)];
+        if (q == me) mine.push_back(row);
+        if (block_owner(N, P, row) == me) sends[q].push_back(row);
+      }
+    }
+    e.step_begin.push_back(static_cast<std::int64_t>(mine.size()));
+  }
+
+  const auto n_mine = static_cast<std::int64_t>(mine.size());
+  e.values.resize(static_cast<std::size_t>(n_mine * cols));
+  e.labels.resize(mine.size());
+  e.ids = mine;
+  for (std::size_t i = 0; i < mine.size(); ++i) e.labels[i] = all_labels[mine[i]];
+  const auto row_bytes = static_cast<std::size_t>(cols) * sizeof(float);
+  auto local = [&](std::int64_t row) {
+    return shard.values.data() + (row - shard.first_row) * cols;
+  };
+
+  if (P == 1) {
+    for (std::int64_t i = 0; i < n_mine; ++i)
+      std::memcpy(&e.values[i * cols], local(mine[i]), row_bytes);
+    return e;
+  }
+  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(P));
+  std::int64_t send_rows = 0;
+  for (int q = 0; q < P; ++q)
+    send_rows += send_counts[q] = static_cast<std::int64_t>(sends[q].size());
+  std::vector<float> send(static_cast<std::size_t>(send_rows * cols));
+  std::int64_t at = 0;
+  for (int q = 0; q < P; ++q)
+    for (auto row : sends[q]) std::memcpy(&send[(at++) * cols], local(row), row_bytes);
+  const auto received = comm.alltoallv<float>(send, send_counts, cols);
+  send = {};
+  // Rank s sent, in epoch order, the rows of mine that it owns: place them in that order.
+  std::vector<std::vector<std::int64_t>> slots(static_cast<std::size_t>(P));
+  for (std::int64_t i = 0; i < n_mine; ++i) slots[block_owner(N, P, mine[i])].push_back(i);
+  at = 0;
+  for (int q = 0; q < P; ++q)
+    for (auto slot : slots[q])
+      std::memcpy(&e.values[slot * cols], &received[(at++) * cols], row_bytes);
+  return e;
+}
+
+// Loss and accuracy sums of a shard in inference mode.
+nn::BatchTotals evaluate_shard(const nn::Architecture& a, const std::vector<float>& parameters,
+                               const ShardedData& shard, nn::Workspace<float>& ws) {
+  nn::BatchTotals sum;
+  for (std::int64_t begin = 0; begin < shard.rows; begin += ws.max_rows) {
+    const std::int64_t rows = std::min(ws.max_rows, shard.rows - begin);
+    const auto t = nn::forward_backward<float>(
+        a, parameters.data(), nullptr, shard.values.data() + begin * shard.cols,
+        shard.labels.data() + begin, nullptr, rows, nullptr, ws);
+    sum.loss += t.loss;
+    sum.correct += t.correct;
+    sum.rows += t.rows;
+  }
+  return sum;
+}
+
+void check_shard(const ShardedData& d, const char* what, std::int64_t classes,
+                 const mpi::Comm& comm) {
+  const auto expected = mpi::block_range(d.total_rows, comm.size(), comm.rank());
+  if (d.first_row != expected.begin || d.rows != expected.size())
+    throw Error(strprintf("%s rows on rank %d are not its block of the %lld rows", what,
+                          comm.rank(), static_cast<long long>(d.total_rows)));
+  if (static_cast<std::int64_t>(d.values.size()) != d.rows * d.cols ||
+      static_cast<std::int64_t>(d.labels.size()) != d.rows)
+    throw Error(std::string(what) + " data: values or labels do not match the row count");
+  for (auto label : d.labels)
+    if (label < 0 || label >= classes)
+      throw Error(strprintf("%s data: label %d outside the %lld classes", what, label,
+                            static_cast<long long>(classes)));
+}
+
+// What a checkpoint must agree with to be resumed.
+void check_resumable(const Model& saved, const nn::Architecture& a, const TrainOptions& o,
+                     const std::string& path) {
+  const auto& s = saved.options;
+  const bool same = saved.architecture.inputs == a.inputs &&
+                    saved.architecture.hidden == a.hidden &&
+                    saved.architecture.classes == a.classes && s.dropout == o.dropout &&
+                    s.batch_size == o.batch_size && s.learning_rate == o.learning_rate &&
+                    s.seed == o.seed && s.early_stopping_patience == o.early_stopping_patience;
+  if (!same)
+    throw UsageError("--resume: " + path +
+                     " was trained with other options (only --epochs may change on resume)");
+  if (!saved.state) throw Error("--resume: " + path + " holds no checkpoint");
+}
+
+}  // namespace
+
+ShardedData take_shard(std::span<const float> values, std::span<const std::int32_t> labels,
+                       std::int64_t cols, const mpi::Comm& comm) {
+  ShardedData d;
+  d.total_rows = static_cast<std::int64_t>(labels.size());
+  d.cols = cols;
+  const auto r = mpi::block_range(d.total_rows, comm.size(), comm.rank());
+  d.first_row = r.begin;
+  d.rows = r.size();
+  d.values.assign(values.begin() + r.begin * cols, values.begin() + r.end * cols);
+  d.labels.assign(labels.begin() + r.begin, labels.begin() + r.end);
+  return d;
+}
+
+TrainResult train(const TrainOptions& options, const ShardedData& train_data,
+                  const ShardedData& validation, const Model& about, const TrainControl& control,
+                  const mpi::Comm& comm) {
+  const int P = comm.size(), me = comm.rank();
+  nn::Architecture a{train_data.cols, options.hidden,
+                     static_cast<std::int64_t>(about.classes.size()), options.dropout};
+  nn::validate(a);
+  require_option(options.epochs >= 0, "epochs", "must be >= 0");
+  require_option(options.batch_size >= 1, "batch-size", "must be >= 1");
+  require_option(options.learning_rate > 0, "learning-rate", "must be > 0");
+  require_option(options.early_stopping_patience >= 0, "early-stopping-patience", "must be >= 0");
+  require_option(options.early_stopping_patience == 0 || validation.total_rows > 0,
+                 "early-stopping-patience", "needs validation rows");
+  if (train_data.total_rows == 0) throw Error("no training rows");
+  if (validation.total_rows > 0 && validation.cols != a.inputs)
+    throw Error("validation data has a different number of columns from the training data");
+  check_shard(train_data, "training", a.classes, comm);
+  check_shard(validation, "validation", a.classes, comm);
+
+  const std::int64_t n_params = nn::parameter_count(a);
+  const std::int64_t N = train_data.total_rows;
+  const bool early_stopping = options.early_stopping_patience > 0;
+
+  Model model = about;
+  model.architecture = a;
+  model.options = options;
+  model.ranks = P;
+  model.train_samples = N;
+  model.validation_samples = validation.total_rows;
+  model.complete = false;
+
+  // The parameters live whole on every rank; the Adam moments only as this rank's slice.
+  std::vector<int> slice_counts(static_cast<std::size_t>(P));
+  for (int q = 0; q < P; ++q)
+    slice_counts[q] = static_cast<int>(mpi::block_range(n_params, P, q).size());
+  const auto slice = mpi::block_range(n_params, P, me);
+  std::vector<float> parameters(static_cast<std::size_t>(n_params));
+  std::vector<float> m(static_cast<std::size_t>(slice.size())), v(m.size());
+  TrainingState state;
+  state.ranks = P;
+  state.best_val_loss = std::numeric_limits<double>::infinity();
+
+  if (control.resume) {
+    Model saved = load_model(control.checkpoint_path, true);
+    check_resumable(saved, a, options, control.checkpoint_path);
+    state = *saved.state;
+    if (state.ranks != P)
+      warn(
+          strprintf("resuming a %d-rank run on %d ranks: the result will equal an "
+                    "uninterrupted run only up to floating-point summation order",
+                    state.ranks, P));
+    state.ranks = P;
+    parameters = state.current_parameters;
+    std::copy_n(state.adam_m.begin() + slice.begin, slice.size(), m.begin());
+    std::copy_n(state.adam_v.begin() + slice.begin, slice.size(), v.begin());
+    model.history = saved.history;
+    if (control.report)
+      say(strprintf("resuming %s at epoch %lld, step %lld", control.checkpoint_path.c_str(),
+                    static_cast<long long>(state.next_epoch + 1),
+                    static_cast<long long>(state.next_step)));
+  } else {
+    nn::glorot_uniform(a, parameters, options.seed);
+  }
+  state.adam_m.clear();
+  state.adam_v.clear();
+  state.current_parameters.clear();
+
+  const std::int64_t max_part = (options.batch_size + P - 1) / P;
+  nn::Workspace<float> workspace(a, max_part);
+  nn::Workspace<float> eval_workspace(a, kEvaluationRows);
+  std::vector<float> gradients(static_cast<std::size_t>(n_params));
+  std::vector<float> gradient_slice(static_cast<std::size_t>(slice.size()));
+  const auto all_labels = comm.allgatherv<std::int32_t>(train_data.labels);
+  const AdamOptions adam{options.learning_rate};
+
+  // Writes the model file with the loop state (root writes; every rank takes part in
+  // gathering the Adam moments).
+  auto checkpoint = [&](bool complete) {
+    if (control.checkpoint_path.empty()) return;
+    auto full_m = comm.gatherv<float>(m);
+    auto full_v = comm.gatherv<float>(v);
+    mpi::agree(comm, [&] {
+      if (!comm.is_root()) return;
+      Model out = model;
+      out.complete = complete;
+      if (complete && early_stopping && !state.best_parameters.empty())
+        out.parameters = state.best_parameters;
+      else
+        out.parameters = parameters;
+      TrainingState saved = state;
+      saved.current_parameters = parameters;
+      saved.adam_m = std::move(full_m);
+      saved.adam_v = std::move(full_v);
+      out.state = std::move(saved);
+      save_model(out, control.checkpoint_path);
+    });
+  };
+
+  if (control.report && !control.resume) {
+    say(nn::summary_table(a));
+    say(strprintf(
+        "training on %lld samples (validation %lld) over %d rank%s: batch %d, "
+        "%lld steps per epoch, %d epochs",
+        static_cast<long long>(N), static_cast<long long>(validation.total_rows), P,
+        P == 1 ? "" : "s", options.batch_size,
+        static_cast<long long>((N + options.batch_size - 1) / options.batch_size), options.epochs));
+  }
+
+  bool stopped = false;
+  for (std::int64_t epoch = state.next_epoch; epoch < options.epochs && !state.stopped_early;
+       ++epoch) {
+    const double epoch_start = wall_seconds();
+    EpochData e = plan_epoch(train_data, all_labels, epoch, options, comm);
+    const nn::DropoutKey key{options.seed, epoch, 0};
+    double loss = 0, communication = 0;
+    std::int64_t correct = 0;
+    const auto steps = static_cast<std::int64_t>(e.batch_sizes.size());
+    std::int64_t step = state.next_step;
+    for (; step < steps; ++step) {
+      const std::int64_t begin = e.step_begin[step], rows = e.step_begin[step + 1] - begin;
+      const auto t = nn::forward_backward<float>(
+          a, parameters.data(), gradients.data(), e.values.data() + begin * a.inputs,
+          e.labels.data() + begin, e.ids.data() + begin, rows, &key, workspace);
+      loss += t.loss;
+      correct += t.correct;
+      const float scale = 1.0f / static_cast<float>(e.batch_sizes[step]);
+      ++state.adam_step;
+      if (P == 1) {
+        adam_step(parameters, gradients, scale, m, v, state.adam_step, adam);
+      } else {
+        const double c0 = wall_seconds();
+        comm.reduce_scatter_sum<float>(gradients, gradient_slice, slice_counts);
+        const double c1 = wall_seconds();
+        adam_step(std::span<float>(parameters).subspan(slice.begin, slice.size()), gradient_slice,
+                  scale, m, v, state.adam_step, adam);
+        const double c2 = wall_seconds();
+        comm.allgather_blocks<float>(parameters, slice_counts);
+        communication += (c1 - c0) + (wall_seconds() - c2);
+      }
+      if (control.stop_requested && comm.max<int>(control.stop_requested() ? 1 : 0) != 0) {
+        stopped = true;
+        ++step;
+        break;
+      }
+    }
+    const double train_seconds = wall_seconds() - epoch_start;
+
+    if (stopped) {  // a checkpoint in the middle of the epoch, with its partial sums
+      state.next_epoch = epoch;
+      state.next_step = step;
+      state.partial_loss += comm.sum(loss);
+      state.partial_correct += comm.sum(correct);
+      state.partial_rows =
+          std::accumulate(e.batch_sizes.begin(), e.batch_sizes.begin() + step, std::int64_t{0});
+      state.partial_seconds += train_seconds;
+      state.partial_communication += comm.max(communication);
+      checkpoint(false);
+      if (control.report)
+        say(strprintf("stopped in epoch %lld at step %lld; checkpoint written",
+                      static_cast<long long>(epoch + 1), static_cast<long long>(step)));
+      break;
+    }
+
+    EpochRecord r;
+    r.epoch = static_cast<int>(epoch + 1);
+    r.loss = (comm.sum(loss) + state.partial_loss) / static_cast<double>(N);
+    r.accuracy =
+        static_cast<double>(comm.sum(correct) + state.partial_correct) / static_cast<double>(N);
+    const double train_total = train_seconds + state.partial_seconds;
+    r.communication_seconds = comm.max(communication) + state.partial_communication;
+    const auto val = evaluate_shard(a, parameters, validation, eval_workspace);
+    const double val_loss = comm.sum(val.loss),
+                 val_correct = static_cast<double>(comm.sum(val.correct));
+    const auto V = static_cast<double>(validation.total_rows);
+    r.val_loss = V > 0 ? val_loss / V : std::numeric_limits<double>::quiet_NaN();
+    r.val_accuracy = V > 0 ? val_correct / V : std::numeric_limits<double>::quiet_NaN();
+    // Every rank must agree on the time (early stopping does not use it, but the history
+    // is written from rank 0 and compared across ranks by tests): take rank 0's.
+    r.seconds = comm.broadcast(wall_seconds() - epoch_start + state.partial_seconds);
+    r.samples_per_second = comm.broadcast(static_cast<double>(N) / train_total);
+    r.communication_seconds = comm.broadcast(r.communication_seconds);
+    model.history.push_back(r);
+
+    state.next_epoch = epoch + 1;
+    state.next_step = 0;
+    state.partial_loss = state.partial_seconds = state.partial_communication = 0;
+    state.partial_correct = state.partial_rows = 0;
+    std::string note;
+    if (early_stopping) {
+      if (r.val_loss < state.best_val_loss) {  // Keras: improvement = strictly lower
+        state.best_val_loss = r.val_loss;
+        state.best_epoch = r.epoch;
+        state.best_parameters = parameters;
+        state.wait = 0;
+      } else if (++state.wait >= options.early_stopping_patience) {
+        state.stopped_early = true;
+        note = strprintf("  early stop: best val_loss at epoch %lld",
+                         static_cast<long long>(state.best_epoch));
+      }
+    }
+    model.parameters = parameters;
+    checkpoint(false);
+    if (control.report)
+      say(
+          strprintf("epoch %d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  "
+                    "%.2f s  %.0f samples/s  (collectives %.0f%%)%s",
+                    r.epoch, options.epochs, r.loss, r.accuracy, r.val_loss, r.val_accuracy,
+                    r.seconds, r.samples_per_second,
+                    100 * r.communication_seconds / std::max(train_total, 1e-12), note.c_str()));
+  }
+
+  if (!stopped) {
+    model.complete = true;
+    if (early_stopping && !state.best_parameters.empty()) {
+      if (control.report && state.best_epoch != static_cast<std::int64_t>(model.history.size()))
+        say(strprintf("restoring the weights of epoch %lld (best val_loss %.4f)",
+                      static_cast<long long>(state.best_epoch), state.best_val_loss));
+      model.parameters = state.best_parameters;
+    } else {
+      model.parameters = parameters;
+    }
+    checkpoint(true);
+  } else {
+    model.parameters = parameters;
+  }
+  TrainResult result;
+  result.model = std::move(model);
+  result.model.state = state;  // the loop state without the Adam moments (those are in the file)
+  result.stopped = stopped;
+  return result;
+}
+
+}  // namespace pancan
