@@ -167,6 +167,35 @@ std::vector<std::string> class_names(const Report& report, std::span<const std::
   return names;
 }
 
+}  // namespace
+
+ojson metrics_json(const Metrics& m) {
+  const std::size_t k = m.classes.size();
+  ojson test;
+  test["accuracy"] = m.accuracy;
+  test["classes"] = m.classes;
+  ojson confusion = ojson::array();
+  for (std::size_t t = 0; t < k; ++t) {
+    ojson row = ojson::array();
+    for (std::size_t p = 0; p < k; ++p) row.push_back(m.count(t, p));
+    confusion.push_back(row);
+  }
+  test["confusion_matrix"] = confusion;
+  ojson per_class = ojson::array();
+  for (std::size_t c = 0; c < k; ++c) {
+    ojson s;
+    s["class"] = m.classes[c];
+    s.update(scores_json(m.per_class[c]));
+    per_class.push_back(s);
+  }
+  test["per_class"] = per_class;
+  test["macro_avg"] = scores_json(m.macro_avg);
+  test["weighted_avg"] = scores_json(m.weighted_avg);
+  return test;
+}
+
+namespace {
+
 ojson model_json(const Report& report, const ModelReport& model) {
   ojson j;
   j["name"] = model.name;
@@ -196,28 +225,7 @@ ojson model_json(const Report& report, const ModelReport& model) {
                        {"samples_per_second", e.samples_per_second},
                        {"communication_seconds", e.communication_seconds}});
   j["history"] = history;
-  const auto& m = model.test;
-  const std::size_t k = m.classes.size();
-  ojson test;
-  test["accuracy"] = m.accuracy;
-  test["classes"] = m.classes;
-  ojson confusion = ojson::array();
-  for (std::size_t t = 0; t < k; ++t) {
-    ojson row = ojson::array();
-    for (std::size_t p = 0; p < k; ++p) row.push_back(m.count(t, p));
-    confusion.push_back(row);
-  }
-  test["confusion_matrix"] = confusion;
-  ojson per_class = ojson::array();
-  for (std::size_t c = 0; c < k; ++c) {
-    ojson s;
-    s["class"] = m.classes[c];
-    s.update(scores_json(m.per_class[c]));
-    per_class.push_back(s);
-  }
-  test["per_class"] = per_class;
-  test["macro_avg"] = scores_json(m.macro_avg);
-  test["weighted_avg"] = scores_json(m.weighted_avg);
+  ojson test = metrics_json(model.test);
   test["samples"] = report.test_samples;
   test["labels"] = class_names(report, report.test_labels);
   test["predicted"] = class_names(report, model.predicted);

@@ -84,6 +84,9 @@ std::string utc_timestamp();
 void compute_test_metrics(Report& report);
 
 nlohmann::ordered_json report_json(const Report& report);
+// One model's metrics as report.json's `test` object holds them (accuracy, classes,
+// confusion_matrix, per_class, macro_avg, weighted_avg), for other files to reuse.
+nlohmann::ordered_json metrics_json(const Metrics& metrics);
 // Reads what report_json wrote (the inputs; metrics are recomputed). Throws Error naming
 // the missing or malformed field.
 Report report_from_json(const nlohmann::json& json);
