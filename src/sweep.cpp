@@ -406,7 +406,8 @@ std::string first_line(const std::string& path) {
 LeaderboardRow task_row(const Sweep& sweep, const SweepTask& task) {
   const std::string dir = sweep.run_dir(task);
   const std::string status = first_line(dir + "/status");
-  const std::string state = status.substr(0, status.find(' '));
+  // The first word says it: "done ...", "failed: why", "running since ...".
+  const std::string state = status.substr(0, status.find_first_of(" :"));
   const std::string report_path = dir + "/report.json";
   LeaderboardRow row;
   row.task = task;

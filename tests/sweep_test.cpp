@@ -295,7 +295,7 @@ TEST(Leaderboard, CollectsReportsStatusesAndGaps) {
   finish(0, fixture_report("m", {{1, 0.5, 0.9, 0.4, 0.80}}, {0, 0, 1, 0}));
   finish(2, fixture_report("m", {{1, 0.5, 0.9, 0.3, 0.90}}, {0, 0, 1, 1}));
   fs::create_directories(sweep.run_dir(sweep.tasks[1]));
-  write_task_status(sweep.run_dir(sweep.tasks[1]), "failed exit 1: pancan: error: out of luck");
+  write_task_status(sweep.run_dir(sweep.tasks[1]), "failed: train: out of luck");
   fs::create_directories(sweep.run_dir(sweep.tasks[3]));
   write_task_status(sweep.run_dir(sweep.tasks[3]), "running since 2026-01-01T00:00:00Z");
   fs::create_directories(sweep.run_dir(sweep.tasks[5]));
@@ -338,7 +338,7 @@ TEST(Leaderboard, CollectsReportsStatusesAndGaps) {
   EXPECT_NE(md.find("| 1 | 002 | 0.3 | 0.9000 | 0.3000 | 1/1 | 1.0000 |"), std::string::npos) << md;
   EXPECT_EQ(md.find("| 2 | 000 |"), std::string::npos) << "top 1 only: " << md;
   EXPECT_NE(md.find("Top 1 of 2 shown"), std::string::npos);
-  EXPECT_NE(md.find("## Failed tasks\n\n- 001 (dropout = 0.2): failed exit 1"), std::string::npos)
+  EXPECT_NE(md.find("## Failed tasks\n\n- 001 (dropout = 0.2): failed: train: out of luck"), std::string::npos)
       << md;
   EXPECT_NE(md.find("- 003 (dropout = 0.4): running since"), std::string::npos) << md;
   EXPECT_NE(md.find("## Missing tasks (never started)\n\n- 004 (dropout = 0.5)\n"),
