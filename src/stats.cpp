@@ -37,10 +37,11 @@ void accumulate_tile(const float* chunk, std::size_t genes, const std::int64_t* 
   }
   for (std::size_t k = 1; k < row_count; ++k) {
     const float* x = row_at(k);
+    for (std::size_t j = 0; j < width; ++j) sum[j] += static_cast<double>(x[j]);
     for (std::size_t j = 0; j < width; ++j) {
-      sum[j] += static_cast<double>(x[j]);
-      lo[j] = std::min(lo[j], x[j]);
-      hi[j] = std::max(hi[j], x[j]);
+      const float v = x[j];
+      lo[j] = v < lo[j] ? v : lo[j];
+      hi[j] = v > hi[j] ? v : hi[j];
     }
   }
   const double nb = static_cast<double>(row_count);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,5 +44,16 @@ struct FeatureBlock {
   std::vector<std::int32_t> labels;
 };
 FeatureBlock read_features(const Preparation& prep, std::span<const std::int64_t> rows);
+
+// The same rows delivered in consecutive blocks of at most `max_rows` rows, so a caller
+// that only needs one block at a time (evaluation, prediction) holds no more than that.
+// `consume(block, first)`: `block` holds rows[first .. first + block.rows).
+void stream_features(const Preparation& prep, std::span<const std::int64_t> rows,
+                     std::int64_t max_rows,
+                     const std::function<void(const FeatureBlock&, std::int64_t)>& consume);
+
+// This rank's contiguous share of `rows` (mpi::block_range over its positions): `parts`
+// ranks together cover every row once, in order.
+std::span<const std::int64_t> rank_share(std::span<const std::int64_t> rows, int parts, int part);
 
 }  // namespace pancan

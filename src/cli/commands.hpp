@@ -20,6 +20,7 @@ const std::vector<Command>& commands();
 
 int synth(const Args& args);
 int convert(const Args& args);
+int prepare(const Args& args);
 int report(const Args& args);
 int leaderboard(const Args& args);
 

@@ -16,6 +16,7 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
       {"convert", "expression CSV/TSV + labels -> AnnData .h5ad, parsed in parallel", convert},
+      {"prepare", "split samples, select genes by variance, store min-max statistics", prepare},
       {"report", "render report.md and report.html again from a report.json", report},
       {"leaderboard", "rank a sweep's finished tasks by validation accuracy", leaderboard},
   };

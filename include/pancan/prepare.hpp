@@ -1,0 +1,59 @@
+// `pancan prepare`: split the samples, select genes by variance and record min-max
+// statistics, all stored in the dataset file itself (DESIGN.md, "HDF5 layout").
+//
+// Genes are sharded across ranks: each rank streams its block of /X columns in chunks of
+// rows, accumulating per-gene moments of the fit rows (stats.hpp); the variances are
+// gathered so every rank computes the same threshold and selection; rank 0 then writes
+// the results into a copy of the file and renames it over the original, so a run that
+// is killed leaves the old file intact.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "pancan/mpi.hpp"
+#include "pancan/split.hpp"
+
+namespace pancan {
+
+// Which rows the statistics are fitted on.
+enum class FitOn { Train, All };
+const char* fit_on_name(FitOn fit_on);
+FitOn parse_fit_on(const std::string& text);  // "train" | "all"; UsageError otherwise
+
+struct PrepareOptions {
+  std::string data;             // the dataset file, updated in place (atomically)
+  SplitFractions fractions;     // test 1/3, validation 0.2 of the rest
+  std::uint64_t seed = 2023;    // the split's seed
+  double quantile = 0.8;        // keep variance >= this quantile of the variances...
+  std::int64_t top_genes = 0;   // ...or, when > 0, exactly this many genes
+  FitOn fit_on = FitOn::Train;  // Train: no test/validation rows leak into the statistics
+  // Memory budget of the pass over /X: rows are read in chunks of whole HDF5 row chunks
+  // holding about this many bytes of the full matrix width (at least one HDF5 row chunk,
+  // at most 1024 rows). The chunk rows depend only on the file and this budget, never on
+  // the rank count, so results do not either.
+  std::int64_t pass_bytes = std::int64_t{32} << 20;
+};
+
+// Throws UsageError naming the option for a value that cannot work whatever the file.
+void validate(const PrepareOptions& options);
+
+struct PrepareResult {
+  std::int64_t samples = 0;
+  std::int64_t genes = 0;
+  std::array<std::int64_t, 3> split_counts{};  // train, validation, test
+  std::int64_t fit_rows = 0;
+  std::int64_t selected = 0;
+  double threshold = 0;
+  std::int64_t bytes_read = 0;  // of /X, summed over ranks
+  double pass_seconds = 0;      // the statistics pass over /X (slowest rank)
+  double write_seconds = 0;     // copy, update and rename of the file
+  double total_seconds = 0;
+};
+
+// Collective over `comm`: every rank calls it with the same options. Errors are agreed
+// (mpi::agree), so every rank throws the same CollectiveError.
+PrepareResult prepare(const PrepareOptions& options, const mpi::Comm& comm);
+
+}  // namespace pancan
