@@ -21,7 +21,10 @@ const std::vector<Command>& commands();
 int synth(const Args& args);
 int convert(const Args& args);
 int prepare(const Args& args);
+int evaluate(const Args& args);
+int predict(const Args& args);
 int report(const Args& args);
+int run(const Args& args);
 int leaderboard(const Args& args);
 
 }  // namespace pancan::cli

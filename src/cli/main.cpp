@@ -17,7 +17,11 @@ const std::vector<Command>& commands() {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
       {"convert", "expression CSV/TSV + labels -> AnnData .h5ad, parsed in parallel", convert},
       {"prepare", "split samples, select genes by variance, store min-max statistics", prepare},
+      {"evaluate", "test-split metrics of trained models and the report (json, md, html)",
+       evaluate},
+      {"predict", "classify new samples with a trained model file", predict},
       {"report", "render report.md and report.html again from a report.json", report},
+      {"run", "the main job: convert, prepare, train the models, evaluate, report", run},
       {"leaderboard", "rank a sweep's finished tasks by validation accuracy", leaderboard},
   };
   return table;

@@ -1,0 +1,61 @@
+// `pancan run`: the main job. Chains convert -> prepare -> train (one model per
+// ModelSpec) -> evaluate -> report in one process, each stage called as a library
+// function with the same communicator. A stage is skipped when its outputs are newer
+// than its inputs and were made with the same options: each finished stage leaves a
+// stamp, OUT/stamps/<stage>.json, holding a hash of its options chained with the hashes
+// of the stages it depends on. So a rerun after a failure or a change of options redoes
+// only what is out of date (and an interrupted training resumes from its checkpoint).
+// Root ends with a summary: sizes, ranks, time per stage, throughput, accuracies.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pancan/convert.hpp"
+#include "pancan/model.hpp"
+#include "pancan/mpi.hpp"
+#include "pancan/prepare.hpp"
+
+namespace pancan {
+
+// One network of the comparison: "model2:100,10" = name model2, hidden layers 100 and 10.
+struct ModelSpec {
+  std::string name;
+  std::vector<std::int64_t> hidden;
+};
+// Parses NAME:H1,H2,... (NAME: letters, digits, '_', '-'; "NAME:" = no hidden layer).
+ModelSpec parse_model_spec(const std::string& text);
+
+struct RunOptions {
+  std::string expression, labels;
+  std::string out = "pancan-out";  // directory for every output
+  ConvertOptions convert;          // expression/labels/out are filled in from the above
+  PrepareOptions prepare;          // data is filled in
+  std::vector<ModelSpec> models = {{"model1", {100}}, {"model2", {100, 10}}};
+  TrainOptions train;  // hidden is taken from each ModelSpec
+  bool force = false;  // run every stage even when up to date
+};
+
+// One line of the summary.
+struct StageTiming {
+  std::string stage;
+  double seconds = 0;
+  bool skipped = false;
+  std::string note;  // throughput etc.
+};
+
+struct RunResult {
+  std::vector<StageTiming> stages;
+  std::string report_html;  // path
+  double seconds = 0;
+};
+
+// Collective over `comm`.
+RunResult run(const RunOptions& options, const mpi::Comm& comm);
+
+// FNV-1a 64-bit of `text`, as 16 hex digits: the stamps' option hashes (stable across
+// builds and machines, unlike std::hash).
+std::string fnv1a_hex(const std::string& text);
+
+}  // namespace pancan

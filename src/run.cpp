@@ -1,0 +1,388 @@
+// The main job (see run.hpp): stages in order, skip-when-up-to-date stamps, the summary.
+#include "pancan/run.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "pancan/config.hpp"
+#include "pancan/error.hpp"
+#include "pancan/evaluate.hpp"
+#include "pancan/features.hpp"
+#include "pancan/log.hpp"
+#include "pancan/nn.hpp"
+#include "pancan/report.hpp"
+#include "pancan/train.hpp"
+
+namespace pancan {
+
+namespace fs = std::filesystem;
+
+std::string fnv1a_hex(const std::string& text) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return strprintf("%016llx", static_cast<unsigned long long>(h));
+}
+
+ModelSpec parse_model_spec(const std::string& text) {
+  const auto colon = text.find(':');
+  ModelSpec spec;
+  spec.name = text.substr(0, colon);
+  const bool name_ok =
+      !spec.name.empty() && std::all_of(spec.name.begin(), spec.name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+      });
+  if (colon == std::string::npos || !name_ok)
+    throw UsageError("--model: '" + text +
+                     "' is not NAME:HIDDEN (e.g. model2:100,10; NAME: letters, digits, _ or -)");
+  for (int size : parse_int_list("model", text.substr(colon + 1))) {
+    if (size < 1) throw UsageError("--model: layer sizes must be positive in '" + text + "'");
+    spec.hidden.push_back(size);
+  }
+  return spec;
+}
+
+namespace {
+
+enum class Action : int { Run = 0, Skip = 1, Resume = 2 };
+
+// What a stage depends on and produces, and the options that made its outputs.
+struct Stage {
+  std::string name;                  // "convert", "train model1", ...
+  std::string stamp;                 // OUT/stamps/<id>.json
+  nlohmann::ordered_json options;    // with the upstream hashes inside
+  std::vector<std::string> inputs;   // files the outputs were made from
+  std::vector<std::string> outputs;  // files the stage writes
+  std::string hash() const { return fnv1a_hex(options.dump()); }
+};
+
+fs::file_time_type modified(const std::string& path) { return fs::last_write_time(path); }
+
+// Root decides from the stamp and the files; every rank gets the same answer.
+Action decide(const Stage& stage, bool force, bool can_resume, const mpi::Comm& comm) {
+  int action = static_cast<int>(Action::Run);
+  mpi::agree(comm, [&] {
+    if (!comm.is_root() || force || !fs::exists(stage.stamp)) return;
+    nlohmann::json stamp;
+    try {
+      std::ifstream in(stage.stamp);
+      stamp = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception&) {
+      return;  // unreadable stamp: run again
+    }
+    if (stamp.value("hash", "") != stage.hash()) return;
+    for (const auto& output : stage.outputs)
+      if (!fs::exists(output)) return;
+    if (!stamp.value("complete", false)) {
+      if (can_resume) action = static_cast<int>(Action::Resume);
+      return;
+    }
+    const auto made = modified(stage.stamp);
+    for (const auto& input : stage.inputs)
+      if (!fs::exists(input) || modified(input) > made) return;
+    action = static_cast<int>(Action::Skip);
+  });
+  return static_cast<Action>(comm.broadcast(action));
+}
+
+// Written after the outputs (complete) or before a resumable stage starts (not complete).
+void write_stamp(const Stage& stage, bool complete, const mpi::Comm& comm) {
+  mpi::agree(comm, [&] {
+    if (!comm.is_root()) return;
+    nlohmann::ordered_json stamp;
+    stamp["stage"] = stage.name;
+    stamp["hash"] = stage.hash();
+    stamp["complete"] = complete;
+    stamp["written"] = utc_timestamp();
+    stamp["options"] = stage.options;
+    write_text_atomically(stage.stamp, stamp.dump(1) + "\n");
+  });
+}
+
+std::string absolute(const std::string& path) { return fs::absolute(path).lexically_normal(); }
+
+// This rank's block of a split's rows, scaled (the same shards `pancan train` reads).
+ShardedData read_shard(const Preparation& prep, Split which, const mpi::Comm& comm) {
+  const auto rows = split_rows(prep, which);
+  auto block = read_features(prep, rank_share(rows, comm.size(), comm.rank()));
+  ShardedData shard;
+  shard.total_rows = static_cast<std::int64_t>(rows.size());
+  shard.first_row = mpi::block_range(shard.total_rows, comm.size(), comm.rank()).begin;
+  shard.rows = block.rows;
+  shard.cols = static_cast<std::int64_t>(prep.selected.size());
+  shard.values = std::move(block.values);
+  shard.labels = std::move(block.labels);
+  return shard;
+}
+
+std::string hidden_text(const std::vector<std::int64_t>& hidden) {
+  std::string text;
+  for (auto h : hidden) text += (text.empty() ? "" : ",") + std::to_string(h);
+  return text;
+}
+
+const char* separator_name(csv::Separator s) {
+  return s == csv::Separator::Comma ? "comma" : s == csv::Separator::Tab ? "tab" : "auto";
+}
+const char* layout_name(csv::Orientation o) {
+  return o == csv::Orientation::GenesAsRows ? "genes-as-rows" : "samples-as-rows";
+}
+
+void print_summary(const RunOptions& options, const RunResult& result, const Preparation& prep,
+                   const Report& report, std::int64_t csv_bytes, const mpi::Comm& comm) {
+  std::string s = "\n=== pancan run summary ===\n";
+  s += strprintf("  %-22s %lld samples x %lld genes, %zu classes", "data",
+                 static_cast<long long>(prep.dataset.samples),
+                 static_cast<long long>(prep.dataset.genes), prep.dataset.classes.size());
+  if (csv_bytes > 0) s += strprintf(" (%.1f MB of CSV)", csv_bytes / 1e6);
+  s += strprintf(
+      "\n  %-22s %zu (%s, fit on %s)\n", "genes kept", prep.genes.size(),
+      options.prepare.top_genes > 0
+          ? strprintf("top %lld", static_cast<long long>(options.prepare.top_genes)).c_str()
+          : strprintf("variance >= quantile %g", options.prepare.quantile).c_str(),
+      fit_on_name(options.prepare.fit_on));
+  s += strprintf("  %-22s train %zu, validation %zu, test %zu\n", "split",
+                 split_rows(prep, Split::Train).size(), split_rows(prep, Split::Validation).size(),
+                 split_rows(prep, Split::Test).size());
+  s += strprintf("  %-22s %d\n", "MPI ranks", comm.size());
+  s += strprintf("  %-22s %10s\n", "stage", "seconds");
+  for (const auto& stage : result.stages) {
+    s += strprintf("  %-22s %10.3f  %s\n", stage.stage.c_str(), stage.seconds,
+                   stage.skipped ? "skipped (up to date)" : stage.note.c_str());
+  }
+  s += strprintf("  %-22s %10.3f\n", "total", result.seconds);
+  const bool partial = std::any_of(result.stages.begin(), result.stages.end(),
+                                   [](const StageTiming& t) { return t.skipped; });
+  if (partial)
+    s += strprintf("  %-22s - (some stages were up to date; --force times them all)\n",
+                   "throughput");
+  else
+    s += strprintf("  %-22s %.0f samples/s end to end (%lld samples / %.3f s)\n", "throughput",
+                   prep.dataset.samples / std::max(result.seconds, 1e-9),
+                   static_cast<long long>(prep.dataset.samples), result.seconds);
+  for (const auto& m : report.models) {
+    const auto e = selected_epoch(m);
+    s += strprintf("  %-22s test accuracy %.4f, macro F1 %.4f, val_accuracy %s, %s parameters\n",
+                   m.name.c_str(), m.test.accuracy, m.test.macro_avg.f1,
+                   e ? strprintf("%.4f", e->val_accuracy).c_str() : "-",
+                   nn::with_thousands(m.parameters).c_str());
+  }
+  if (auto best = best_model(report))
+    s += strprintf("  %-22s %s\n", "best (by validation)", report.models[*best].name.c_str());
+  s += strprintf("  %-22s %s (also report.md, report.json)", "report", result.report_html.c_str());
+  say(s);
+}
+
+}  // namespace
+
+RunResult run(const RunOptions& options, const mpi::Comm& comm) {
+  const double start = wall_seconds();
+  if (options.expression.empty() || options.labels.empty())
+    throw UsageError("--expression and --labels are required (on the command line or in --config)");
+  if (options.models.empty()) throw UsageError("--model: at least one model is needed");
+  const std::string out = options.out;
+  {
+    PrepareOptions check = options.prepare;
+    check.data = out + "/dataset.h5";
+    validate(check);
+  }
+  mpi::agree(comm, [&] {
+    if (comm.is_root()) fs::create_directories(out + "/stamps");
+  });
+  RunResult result;
+  const std::string dataset = out + "/dataset.h5";
+
+  // --- convert ------------------------------------------------------------------------
+  Stage convert_stage{
+      "convert", out + "/stamps/convert.json", {}, {options.expression, options.labels}, {dataset}};
+  convert_stage.options = {{"expression", absolute(options.expression)},
+                           {"labels", absolute(options.labels)},
+                           {"label_column", options.convert.label_column},
+                           {"sep", separator_name(options.convert.separator)},
+                           {"layout", layout_name(options.convert.orientation)},
+                           {"compression", options.convert.compression}};
+  std::int64_t csv_bytes = 0;
+  {
+    StageTiming timing;
+    timing.stage = "convert";
+    const double t = wall_seconds();
+    if (decide(convert_stage, options.force, false, comm) == Action::Skip) {
+      timing.skipped = true;
+      say("convert: " + dataset + " is up to date");
+    } else {
+      ConvertOptions o = options.convert;
+      o.expression = options.expression;
+      o.labels = options.labels;
+      o.out = dataset;
+      const auto summary = convert(o, comm);
+      csv_bytes = summary.bytes;
+      timing.note =
+          strprintf("%.0f MB/s of CSV", summary.bytes / 1e6 / std::max(summary.seconds, 1e-9));
+      write_stamp(convert_stage, true, comm);
+    }
+    timing.seconds = wall_seconds() - t;
+    result.stages.push_back(timing);
+  }
+
+  // --- prepare ------------------------------------------------------------------------
+  Stage prepare_stage{"prepare", out + "/stamps/prepare.json", {}, {dataset}, {dataset}};
+  const auto& p = options.prepare;
+  prepare_stage.options = {{"after", convert_stage.hash()},
+                           {"test_fraction", p.fractions.test},
+                           {"validation_fraction", p.fractions.validation},
+                           {"seed", p.seed},
+                           {"quantile", p.quantile},
+                           {"top_genes", p.top_genes},
+                           {"fit_on", fit_on_name(p.fit_on)}};
+  {
+    StageTiming timing;
+    timing.stage = "prepare";
+    const double t = wall_seconds();
+    if (decide(prepare_stage, options.force, false, comm) == Action::Skip) {
+      timing.skipped = true;
+      say("prepare: " + dataset + " is up to date");
+    } else {
+      PrepareOptions o = options.prepare;
+      o.data = dataset;
+      const auto r = prepare(o, comm);
+      timing.note =
+          strprintf("%lld genes kept, %.2f GB/s over /X", static_cast<long long>(r.selected),
+                    r.bytes_read / 1e9 / std::max(r.pass_seconds, 1e-9));
+      write_stamp(prepare_stage, true, comm);
+    }
+    timing.seconds = wall_seconds() - t;
+    result.stages.push_back(timing);
+  }
+
+  // --- train, one model at a time -----------------------------------------------------
+  Preparation prep;
+  mpi::agree(comm, [&] { prep = read_preparation(dataset); });
+  ShardedData train_shard, validation_shard;
+  bool shards_loaded = false;
+  std::vector<std::string> model_files;
+  nlohmann::ordered_json model_hashes = nlohmann::ordered_json::array();
+  for (const auto& spec : options.models) {
+    const std::string model_file = out + "/" + spec.name + ".h5";
+    model_files.push_back(model_file);
+    TrainOptions o = options.train;
+    o.hidden = spec.hidden;
+    Stage stage{"train " + spec.name,
+                out + "/stamps/train-" + spec.name + ".json",
+                {},
+                {dataset},
+                {model_file}};
+    stage.options = {{"after", prepare_stage.hash()},
+                     {"hidden", hidden_text(o.hidden)},
+                     {"dropout", o.dropout},
+                     {"epochs", o.epochs},
+                     {"batch_size", o.batch_size},
+                     {"learning_rate", o.learning_rate},
+                     {"seed", o.seed},
+                     {"early_stopping_patience", o.early_stopping_patience}};
+    model_hashes.push_back(stage.hash());
+    StageTiming timing;
+    timing.stage = stage.name;
+    const double t = wall_seconds();
+    const Action action = decide(stage, options.force, true, comm);
+    if (action == Action::Skip) {
+      timing.skipped = true;
+      say(stage.name + ": " + model_file + " is up to date");
+    } else {
+      if (!shards_loaded) {
+        mpi::agree(comm, [&] {
+          train_shard = read_shard(prep, Split::Train, comm);
+          validation_shard = read_shard(prep, Split::Validation, comm);
+        });
+        shards_loaded = true;
+      }
+      Model about;
+      about.genes = prep.genes;
+      about.minimum = prep.minimum;
+      about.maximum = prep.maximum;
+      about.classes = prep.dataset.classes;
+      about.data_path = dataset;
+      TrainControl control;
+      control.checkpoint_path = model_file;
+      control.resume = action == Action::Resume;
+      write_stamp(stage, false, comm);  // an interrupted run resumes from the checkpoint
+      say(strprintf("%s: hidden %s%s", stage.name.c_str(),
+                    o.hidden.empty() ? "none" : hidden_text(o.hidden).c_str(),
+                    control.resume ? ", resuming from the checkpoint" : ""));
+      const auto r = train(o, train_shard, validation_shard, about, control, comm);
+      write_stamp(stage, true, comm);
+      const double seconds = wall_seconds() - t;
+      timing.note = strprintf("%.0f samples/s, %zu epochs",
+                              static_cast<double>(train_shard.total_rows) * r.model.history.size() /
+                                  std::max(seconds, 1e-9),
+                              r.model.history.size());
+    }
+    timing.seconds = wall_seconds() - t;
+    result.stages.push_back(timing);
+  }
+
+  // --- evaluate and report ------------------------------------------------------------
+  result.report_html = out + "/report.html";
+  Stage evaluate_stage{"evaluate + report",
+                       out + "/stamps/evaluate.json",
+                       {},
+                       {dataset},
+                       {out + "/report.json", out + "/report.md", result.report_html}};
+  evaluate_stage.inputs.insert(evaluate_stage.inputs.end(), model_files.begin(), model_files.end());
+  nlohmann::ordered_json names = nlohmann::ordered_json::array();
+  for (const auto& spec : options.models) names.push_back(spec.name);
+  evaluate_stage.options = {{"after", model_hashes}, {"names", names}};
+  Report report;
+  {
+    StageTiming timing;
+    timing.stage = evaluate_stage.name;
+    const double t = wall_seconds();
+    if (decide(evaluate_stage, options.force, false, comm) == Action::Skip) {
+      timing.skipped = true;
+      say("evaluate: " + result.report_html + " is up to date");
+      mpi::agree(comm, [&] {
+        if (!comm.is_root()) return;
+        std::ifstream in(out + "/report.json");
+        report = report_from_json(nlohmann::json::parse(in));
+      });
+    } else {
+      EvaluateOptions o;
+      o.data = dataset;
+      o.models = model_files;
+      for (const auto& spec : options.models) o.names.push_back(spec.name);
+      report = evaluate(o, comm);
+      timing.seconds = wall_seconds() - t;
+      timing.note = strprintf("%lld test samples x %zu models",
+                              static_cast<long long>(report.data.test), report.models.size());
+      mpi::agree(comm, [&] {
+        if (!comm.is_root()) return;
+        report.data.sources = {{"expression", options.expression}, {"labels", options.labels}};
+        report.data.preparation = {
+            {"selection", p.top_genes > 0
+                              ? strprintf("top %lld genes", static_cast<long long>(p.top_genes))
+                              : strprintf("variance >= quantile %g", p.quantile)},
+            {"fit on", fit_on_name(p.fit_on)},
+            {"split seed", std::to_string(p.seed)},
+            {"test fraction", strprintf("%g", p.fractions.test)},
+            {"validation fraction", strprintf("%g", p.fractions.validation)}};
+        report.timings.clear();
+        for (const auto& stage : result.stages)
+          if (!stage.skipped) report.timings.emplace_back(stage.stage, stage.seconds);
+        report.timings.emplace_back("evaluate", wall_seconds() - t);
+        write_report(report, out);
+      });
+      write_stamp(evaluate_stage, true, comm);
+    }
+    timing.seconds = wall_seconds() - t;
+    result.stages.push_back(timing);
+  }
+  result.seconds = wall_seconds() - start;
+  if (comm.is_root()) print_summary(options, result, prep, report, csv_bytes, comm);
+  return result;
+}
+
+}  // namespace pancan
