@@ -338,7 +338,8 @@ TEST(Leaderboard, CollectsReportsStatusesAndGaps) {
   EXPECT_NE(md.find("| 1 | 002 | 0.3 | 0.9000 | 0.3000 | 1/1 | 1.0000 |"), std::string::npos) << md;
   EXPECT_EQ(md.find("| 2 | 000 |"), std::string::npos) << "top 1 only: " << md;
   EXPECT_NE(md.find("Top 1 of 2 shown"), std::string::npos);
-  EXPECT_NE(md.find("## Failed tasks\n\n- 001 (dropout = 0.2): failed: train: out of luck"), std::string::npos)
+  EXPECT_NE(md.find("## Failed tasks\n\n- 001 (dropout = 0.2): failed: train: out of luck"),
+            std::string::npos)
       << md;
   EXPECT_NE(md.find("- 003 (dropout = 0.4): running since"), std::string::npos) << md;
   EXPECT_NE(md.find("## Missing tasks (never started)\n\n- 004 (dropout = 0.5)\n"),
