@@ -167,7 +167,8 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
   Progress progress("convert " + options.expression);
   const double parse_start = wall_seconds();
   csv::Table table = csv::read_table(
-      {options.expression, options.separator, options.orientation}, comm, [&](std::int64_t bytes) {
+      {options.expression, options.separator, options.orientation, options.gzip_block_bytes}, comm,
+      [&](std::int64_t bytes) {
         const double seconds = std::max(wall_seconds() - parse_start, 1e-9);
         progress.update(
             strprintf("%.1f MB parsed, %.0f MB/s", megabytes(bytes), megabytes(bytes) / seconds));

@@ -511,8 +511,18 @@ Table read_mapped(const TableOptions& options, const mpi::Comm& comm,
 
   Block block;
   block.text = text.substr(begin, end - begin);
-  const LineCount count = count_lines(block.text);
-  mapped->drop(begin, end);  // counted; parsing reads it again from the page cache
+  // Counted in windows of whole lines, each dropped once counted, so the resident text
+  // stays small; parsing reads it again from the kernel's page cache.
+  LineCount count;
+  for (std::size_t at = begin; at < end;) {
+    std::size_t stop = std::min(end, at + (16 << 20));
+    if (stop < end) stop = std::min(end, line_start_at(stop));
+    const LineCount window = count_lines(text.substr(at, stop - at));
+    count.lines += window.lines;
+    count.rows += window.rows;
+    mapped->drop(at, stop);
+    at = stop;
+  }
   const auto lines = comm.allgather<std::int64_t>(count.lines);
   const auto rows = comm.allgather<std::int64_t>(count.rows);
   block.first_line = 2 + std::accumulate(lines.begin(), lines.begin() + rank, std::int64_t{0});
@@ -548,7 +558,8 @@ Table read_mapped(const TableOptions& options, const mpi::Comm& comm,
 Table read_gzip(const TableOptions& options, const mpi::Comm& comm,
                 const std::function<void(std::int64_t)>& progress) {
   const std::string& file = options.path;
-  constexpr std::size_t kBlockBytes = 4 << 20;
+  const auto block_bytes =
+      static_cast<std::size_t>(std::max<std::int64_t>(options.gzip_block_bytes, 1));
   constexpr int kMetaTag = 31, kTextTag = 32;
   std::optional<GzipFile> gzip;
   std::string buffer;  // rank 0: decompressed text not yet dealt out
@@ -589,8 +600,8 @@ Table read_gzip(const TableOptions& options, const mpi::Comm& comm,
     bool at_end = false;
     while (!at_end && failure.empty()) {
       try {
-        while (buffer.size() < kBlockBytes && !at_end)
-          at_end = gzip->read(buffer, kBlockBytes) == 0;
+        while (buffer.size() < block_bytes && !at_end)
+          at_end = gzip->read(buffer, block_bytes) == 0;
       } catch (const std::exception& e) {
         failure = e.what();
         break;

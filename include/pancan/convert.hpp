@@ -17,8 +17,9 @@ struct ConvertOptions {
   std::string label_column = "Class";
   csv::Separator separator = csv::Separator::Auto;
   csv::Orientation orientation = csv::Orientation::SamplesAsRows;
-  int compression = 0;  // gzip level of /X, 0-9
-  bool stats = false;   // print each rank's peak memory and phase times
+  int compression = 0;                      // gzip level of /X, 0-9
+  bool stats = false;                       // print each rank's peak memory and phase times
+  std::int64_t gzip_block_bytes = 4 << 20;  // see csv::TableOptions
 };
 
 // What was converted, for the caller's summary (the same on every rank).

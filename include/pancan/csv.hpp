@@ -88,6 +88,7 @@ struct TableOptions {
   std::string path;
   Separator separator = Separator::Auto;
   Orientation orientation = Orientation::SamplesAsRows;
+  std::int64_t gzip_block_bytes = 4 << 20;  // text rank 0 hands out at a time (gzip input)
 };
 
 // Where a sample's id is in the file, for messages.
