@@ -60,7 +60,11 @@ void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in
   }
   ConstMatrixMap<T> dy(d_out, B, O);
   dw.noalias() = ConstMatrixMap<T>(in, B, I).transpose() * dy;
-  db = dy.colwise().sum();
+  // Row by row in a fixed order: Eigen's colwise().sum() may vectorise a reduction in an
+  // order that depends on the buffer's alignment, so a resumed run (other allocations)
+  // would differ in the last bit from an uninterrupted one.
+  db.setZero();
+  for (std::int64_t b = 0; b < B; ++b) db += dy.row(b);
   if (d_in != nullptr)
     MatrixMap<T>(d_in, B, I).noalias() = dy * ConstMatrixMap<T>(weight, I, O).transpose();
 }

@@ -21,6 +21,7 @@ const std::vector<Command>& commands();
 int synth(const Args& args);
 int convert(const Args& args);
 int prepare(const Args& args);
+int train(const Args& args);
 int evaluate(const Args& args);
 int predict(const Args& args);
 int report(const Args& args);

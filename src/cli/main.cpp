@@ -17,6 +17,7 @@ const std::vector<Command>& commands() {
       {"synth", "write a synthetic TCGA-shaped expression.csv + labels.csv", synth},
       {"convert", "expression CSV/TSV + labels -> AnnData .h5ad, parsed in parallel", convert},
       {"prepare", "split samples, select genes by variance, store min-max statistics", prepare},
+      {"train", "train a dense network data-parallel over MPI; writes the model file", train},
       {"evaluate", "test-split metrics of trained models and the report (json, md, html)",
        evaluate},
       {"predict", "classify new samples with a trained model file", predict},

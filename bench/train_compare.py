@@ -1,0 +1,133 @@
+"""Part of bench/train: reads pancan's per-epoch figures from the model files, trains the
+same networks in PyTorch on one thread on the same rows, measures a large single-thread
+fp32 GEMM, and prints the comparison (provisional on a shared machine).
+
+usage: train_compare.py --data DATASET.h5 --epochs E --batch B modelK:RANKS:MODEL.h5 ...
+"""
+import argparse
+import os
+import statistics
+import time
+
+import h5py
+import numpy as np
+import torch
+
+
+def features(path):
+    """Scaled training rows and labels, as pancan reads them (split 'train')."""
+    with h5py.File(path, "r") as f:
+        obs = f["obs"]
+        split = obs["split"]
+        categories = [c.decode() if isinstance(c, bytes) else c for c in split["categories"][:]]
+        train_rows = np.flatnonzero(split["codes"][:] == categories.index("train"))
+        label_column = [c for c in obs.attrs["column-order"] if c != "split"][0]
+        labels = obs[label_column]["codes"][:][train_rows].astype(np.int64)
+        selected = np.flatnonzero(f["var"]["highly_variable"][:])
+        prep = f["uns"]["pancan"]["prepare"]
+        low, high = prep["minimum"][:], prep["maximum"][:]
+        x = f["X"][train_rows.min():train_rows.max() + 1][train_rows - train_rows.min()][:, selected]
+    span = np.where(high > low, high - low, 1).astype(np.float32)
+    x = ((x - low) / span * (high > low)).astype(np.float32)
+    return np.ascontiguousarray(x), labels
+
+
+def flops_per_sample(sizes):
+    """Forward + weight gradients of every Dense layer, input gradients of all but the first."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = sum(2 * i * o for i, o in pairs)
+    return 2 * forward + sum(2 * i * o for i, o in pairs[1:])
+
+
+def torch_samples_per_second(x, y, hidden, classes, epochs, batch):
+    torch.manual_seed(1)
+    layers, width = [], x.shape[1]
+    for h in hidden:
+        layers += [torch.nn.Linear(width, h), torch.nn.ReLU(), torch.nn.Dropout(0.3)]
+        width = h
+    layers.append(torch.nn.Linear(width, classes))
+    model = torch.nn.Sequential(*layers)
+    for layer in model:
+        if isinstance(layer, torch.nn.Linear):
+            torch.nn.init.xavier_uniform_(layer.weight)
+            torch.nn.init.zeros_(layer.bias)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_function = torch.nn.CrossEntropyLoss()
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    n, rates = len(y), []
+    for _ in range(epochs):
+        order = torch.randperm(n)
+        start = time.perf_counter()
+        for b in range(0, n, batch):
+            index = order[b:b + batch]
+            optimizer.zero_grad()
+            loss = loss_function(model(xt[index]), yt[index])
+            loss.backward()
+            optimizer.step()
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def gemm_peak(n=4096, repeats=3):
+    a, b = torch.rand(n, n), torch.rand(n, n)
+    torch.mm(a, b)
+    best = min(timed(lambda: torch.mm(a, b)) for _ in range(repeats))
+    return 2 * n**3 / best
+
+
+def timed(work):
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("runs", nargs="+")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+
+    x, y = features(args.data)
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    peak = gemm_peak()
+    print(f"data: {args.data}: {x.shape[0]} training rows x {x.shape[1]} genes; "
+          f"batch {args.batch}; {args.epochs} epochs; median samples/s over epochs")
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} "
+          f"(figures are provisional when the machine is shared)")
+    print(f"fp32 GEMM peak, one thread (torch.mm 4096^3, BLAS {blas}): {peak / 1e9:.1f} GFLOP/s")
+
+    pancan = {}
+    for run in args.runs:
+        name, ranks, path = run.split(":")
+        with h5py.File(path, "r") as f:
+            h = f["history"]
+            rate = statistics.median(h["samples_per_second"][:])
+            train_seconds = x.shape[0] / h["samples_per_second"][:]
+            share = statistics.median(h["communication_seconds"][:] / train_seconds)
+            arch = f["architecture"]
+            sizes = [int(arch.attrs["inputs"])] + [int(v) for v in arch["hidden"][:]] + \
+                    [int(arch.attrs["classes"])]
+        pancan[(name, int(ranks))] = (rate, share, sizes)
+
+    header = f"{'network':8} {'ranks':>5} {'pancan/s':>10} {'torch/s':>9} {'vs torch':>9} " \
+             f"{'GFLOP/s':>8} {'of peak':>8} {'collectives':>12} {'vs 1 rank':>10}"
+    print(header)
+    torch_rates = {}
+    for (name, ranks), (rate, share, sizes) in sorted(pancan.items()):
+        if name not in torch_rates:
+            torch_rates[name] = torch_samples_per_second(x, y, sizes[1:-1], sizes[-1],
+                                                         args.epochs, args.batch)
+        reference = torch_rates[name]
+        gflops = rate * flops_per_sample(sizes) / 1e9
+        one = pancan.get((name, 1))
+        speedup = f"{rate / one[0]:9.2f}x" if one and ranks > 1 else f"{'':10}"
+        print(f"{name:8} {ranks:5d} {rate:10.0f} {reference:9.0f} {rate / reference:8.2f}x "
+              f"{gflops:8.1f} {100 * gflops * 1e9 / peak:7.0f}% {100 * share:11.0f}% {speedup}")
+    print("targets (issue 5): >= 1.25x torch at 1 rank; >= 40% of peak; >= 1.4x at 2 ranks")
+
+
+if __name__ == "__main__":
+    main()
