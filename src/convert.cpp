@@ -150,6 +150,15 @@ class TemporaryOutput {
 
 double megabytes(std::int64_t bytes) { return static_cast<double>(bytes) / 1e6; }
 
+// User + system CPU seconds of this process: a speed measure that other processes on a
+// shared machine do not distort.
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+}
+
 }  // namespace
 
 ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
@@ -166,6 +175,7 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
 
   Progress progress("convert " + options.expression);
   const double parse_start = wall_seconds();
+  const double parse_cpu_start = cpu_seconds();
   csv::Table table = csv::read_table(
       {options.expression, options.separator, options.orientation, options.gzip_block_bytes}, comm,
       [&](std::int64_t bytes) {
@@ -174,6 +184,7 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
             strprintf("%.1f MB parsed, %.0f MB/s", megabytes(bytes), megabytes(bytes) / seconds));
       });
   const double parse_seconds = wall_seconds() - parse_start;
+  const double parse_cpu_seconds = cpu_seconds() - parse_cpu_start;
 
   DatasetInfo info;
   mpi::agree(comm, [&] { info = join(table, labels, options, options.out); });
@@ -230,9 +241,15 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
     const auto peaks = comm.allgather<std::int64_t>(static_cast<std::int64_t>(usage.ru_maxrss));
-    std::string line =
-        strprintf("convert stats: parse %.3f s, write %.3f s, peak RSS MB per rank:", parse_seconds,
-                  write_seconds);
+    const auto cpu = comm.allgather<double>(parse_cpu_seconds);
+    const auto bytes = comm.allgather<std::int64_t>(table.parsed_bytes);
+    std::string line = strprintf(
+        "convert stats: parse %.3f s, write %.3f s; per rank: parse MB/s "
+        "per CPU second",
+        parse_seconds, write_seconds);
+    for (std::size_t r = 0; r < cpu.size(); ++r)
+      line += strprintf(" %.0f", megabytes(bytes[r]) / std::max(cpu[r], 1e-9));
+    line += "; peak RSS MB";
     for (auto kb : peaks) line += strprintf(" %.1f", static_cast<double>(kb) / 1024.0);
     say(line);
   }

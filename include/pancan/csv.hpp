@@ -109,6 +109,7 @@ struct Table {
   char separator = ',';
   bool gzip = false;
   std::int64_t bytes = 0;               // text bytes (decompressed for gzip)
+  std::int64_t parsed_bytes = 0;        // of which this rank parsed
   std::vector<std::string> sample_ids;  // all of them, file order, on every rank
   std::vector<std::string> gene_ids;    // all of them, file order, on every rank
   std::vector<Place> sample_places;     // where each sample id is (all, every rank)
