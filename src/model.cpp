@@ -45,6 +45,7 @@ void write_history(h5::Group g, const std::vector<EpochRecord>& history) {
   column("seconds", &EpochRecord::seconds);
   column("samples_per_second", &EpochRecord::samples_per_second);
   column("communication_seconds", &EpochRecord::communication_seconds);
+  column("cpu_seconds", &EpochRecord::cpu_seconds);
 }
 
 std::vector<EpochRecord> read_history(const h5::Group& g) {
@@ -63,6 +64,7 @@ std::vector<EpochRecord> read_history(const h5::Group& g) {
   column("seconds", &EpochRecord::seconds);
   column("samples_per_second", &EpochRecord::samples_per_second);
   column("communication_seconds", &EpochRecord::communication_seconds);
+  column("cpu_seconds", &EpochRecord::cpu_seconds);
   return history;
 }
 
@@ -73,6 +75,7 @@ void write_state(h5::Group g, const TrainingState& s) {
   g.set_attribute("partial_loss", s.partial_loss);
   g.set_attribute("partial_seconds", s.partial_seconds);
   g.set_attribute("partial_communication", s.partial_communication);
+  g.set_attribute("partial_cpu", s.partial_cpu);
   g.set_attribute("partial_correct", s.partial_correct);
   g.set_attribute("partial_rows", s.partial_rows);
   g.set_attribute("best_val_loss", s.best_val_loss);
@@ -94,6 +97,7 @@ TrainingState read_state(const h5::Group& g) {
   s.partial_loss = g.double_attribute("partial_loss");
   s.partial_seconds = g.double_attribute("partial_seconds");
   s.partial_communication = g.double_attribute("partial_communication");
+  s.partial_cpu = g.double_attribute("partial_cpu");
   s.partial_correct = g.int_attribute("partial_correct");
   s.partial_rows = g.int_attribute("partial_rows");
   s.best_val_loss = g.double_attribute("best_val_loss");

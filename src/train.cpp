@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <numeric>
 
@@ -22,6 +23,9 @@ namespace {
 
 constexpr std::uint64_t kShuffleStream = 0x73687566;  // "shuf"
 constexpr std::int64_t kEvaluationRows = 256;         // rows per forward pass when evaluating
+
+// CPU time of this process (all threads), in seconds.
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
 // The part (0..parts-1) of mpi::block_range(n, parts, .) that holds `index`.
 int block_owner(std::int64_t n, int parts, std::int64_t index) {
@@ -285,7 +289,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   bool stopped = false;
   for (std::int64_t epoch = state.next_epoch; epoch < options.epochs && !state.stopped_early;
        ++epoch) {
-    const double epoch_start = wall_seconds();
+    const double epoch_start = wall_seconds(), cpu_start = cpu_seconds();
     EpochData e = plan_epoch(train_data, all_labels, epoch, options, comm);
     const nn::DropoutKey key{options.seed, epoch, 0};
     double loss = 0, communication = 0;
@@ -320,6 +324,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       }
     }
     const double train_seconds = wall_seconds() - epoch_start;
+    const double train_cpu = comm.max(cpu_seconds() - cpu_start);
 
     if (stopped) {  // a checkpoint in the middle of the epoch, with its partial sums
       state.next_epoch = epoch;
@@ -330,6 +335,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
           std::accumulate(e.batch_sizes.begin(), e.batch_sizes.begin() + step, std::int64_t{0});
       state.partial_seconds += train_seconds;
       state.partial_communication += comm.max(communication);
+      state.partial_cpu += train_cpu;
       checkpoint(false);
       if (control.report)
         say(strprintf("stopped in epoch %lld at step %lld; checkpoint written",
@@ -355,11 +361,13 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     r.seconds = comm.broadcast(wall_seconds() - epoch_start + state.partial_seconds);
     r.samples_per_second = comm.broadcast(static_cast<double>(N) / train_total);
     r.communication_seconds = comm.broadcast(r.communication_seconds);
+    r.cpu_seconds = train_cpu + state.partial_cpu;
     model.history.push_back(r);
 
     state.next_epoch = epoch + 1;
     state.next_step = 0;
     state.partial_loss = state.partial_seconds = state.partial_communication = 0;
+    state.partial_cpu = 0;
     state.partial_correct = state.partial_rows = 0;
     std::string note;
     if (early_stopping) {

@@ -38,7 +38,8 @@ Model sample_model() {
   m.ranks = 2;
   m.train_samples = 10;
   m.validation_samples = 3;
-  m.history = {{1, 0.9, 0.5, 0.8, 0.6, 1.5, 100, 0.1}, {2, 0.7, 0.75, 0.6, 0.9, 1.4, 110, 0.2}};
+  m.history = {{1, 0.9, 0.5, 0.8, 0.6, 1.5, 100, 0.1, 1.2},
+               {2, 0.7, 0.75, 0.6, 0.9, 1.4, 110, 0.2, 1.1}};
   m.complete = true;
   TrainingState s;
   s.next_epoch = 2;
@@ -77,6 +78,7 @@ TEST(ModelFile, RoundTripsEverything) {
   EXPECT_EQ(back.history[1].epoch, 2);
   EXPECT_EQ(back.history[1].val_accuracy, 0.9);
   EXPECT_EQ(back.history[1].communication_seconds, 0.2);
+  EXPECT_EQ(back.history[1].cpu_seconds, 1.1);
   ASSERT_TRUE(back.state.has_value());
   EXPECT_EQ(back.state->adam_step, 8);
   EXPECT_EQ(back.state->adam_v, m.state->adam_v);

@@ -16,7 +16,8 @@
 //                       early_stopping_patience, data, ranks, train_samples,
 //                       validation_samples
 //   history/            epoch, loss, accuracy, val_loss, val_accuracy, seconds,
-//                       samples_per_second, communication_seconds (one entry per epoch)
+//                       samples_per_second, communication_seconds, cpu_seconds (one
+//                       entry per epoch)
 //   summary             the summary table (string)
 //   checkpoint/         optimizer and loop state (see TrainingState)
 #pragma once
@@ -50,6 +51,9 @@ struct EpochRecord {
   double seconds = 0;                     // wall time of the epoch (training + validation)
   double samples_per_second = 0;          // training rows / training time
   double communication_seconds = 0;       // of which in gradient/parameter collectives
+  double cpu_seconds = 0;  // CPU time of the training part on the busiest rank: what the
+                           // epoch would take with a core per rank (a shared machine
+                           // stretches wall time, not CPU time)
 };
 
 // Everything needed to continue training exactly where it stopped.
@@ -61,7 +65,7 @@ struct TrainingState {
                                           // may hold the best epoch's instead)
   std::vector<float> adam_m, adam_v;      // full buffers (parameter_count each)
   // Partial sums of the interrupted epoch (zero at an epoch boundary).
-  double partial_loss = 0, partial_seconds = 0, partial_communication = 0;
+  double partial_loss = 0, partial_seconds = 0, partial_communication = 0, partial_cpu = 0;
   std::int64_t partial_correct = 0, partial_rows = 0;
   // Early stopping.
   double best_val_loss = 0;
