@@ -184,18 +184,22 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   const int P = comm.size(), me = comm.rank();
   nn::Architecture a{train_data.cols, options.hidden,
                      static_cast<std::int64_t>(about.classes.size()), options.dropout};
-  nn::validate(a);
-  require_option(options.epochs >= 0, "epochs", "must be >= 0");
-  require_option(options.batch_size >= 1, "batch-size", "must be >= 1");
-  require_option(options.learning_rate > 0, "learning-rate", "must be > 0");
-  require_option(options.early_stopping_patience >= 0, "early-stopping-patience", "must be >= 0");
-  require_option(options.early_stopping_patience == 0 || validation.total_rows > 0,
-                 "early-stopping-patience", "needs validation rows");
-  if (train_data.total_rows == 0) throw Error("no training rows");
-  if (validation.total_rows > 0 && validation.cols != a.inputs)
-    throw Error("validation data has a different number of columns from the training data");
-  check_shard(train_data, "training", a.classes, comm);
-  check_shard(validation, "validation", a.classes, comm);
+  // Checked on every rank and agreed on, so a problem is reported once (by rank 0) and no
+  // rank is left waiting in a collective.
+  mpi::agree(comm, [&] {
+    nn::validate(a);
+    require_option(options.epochs >= 0, "epochs", "must be >= 0");
+    require_option(options.batch_size >= 1, "batch-size", "must be >= 1");
+    require_option(options.learning_rate > 0, "learning-rate", "must be > 0");
+    require_option(options.early_stopping_patience >= 0, "early-stopping-patience", "must be >= 0");
+    require_option(options.early_stopping_patience == 0 || validation.total_rows > 0,
+                   "early-stopping-patience", "needs validation rows");
+    if (train_data.total_rows == 0) throw Error("no training rows");
+    if (validation.total_rows > 0 && validation.cols != a.inputs)
+      throw Error("validation data has a different number of columns from the training data");
+    check_shard(train_data, "training", a.classes, comm);
+    check_shard(validation, "validation", a.classes, comm);
+  });
 
   const std::int64_t n_params = nn::parameter_count(a);
   const std::int64_t N = train_data.total_rows;
@@ -221,8 +225,11 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   state.best_val_loss = std::numeric_limits<double>::infinity();
 
   if (control.resume) {
-    Model saved = load_model(control.checkpoint_path, true);
-    check_resumable(saved, a, options, control.checkpoint_path);
+    Model saved;
+    mpi::agree(comm, [&] {
+      saved = load_model(control.checkpoint_path, true);
+      check_resumable(saved, a, options, control.checkpoint_path);
+    });
     state = *saved.state;
     if (state.ranks != P)
       warn(

@@ -70,6 +70,8 @@ set +e
 err=$(run2 train --data data.h5 --out other.h5 --epochs 3 --hidden 8 --resume 2>&1 >/dev/null); rc=$?
 set -e
 [[ $rc == 1 ]] || fail "resume without a checkpoint: exit $rc"
+[[ $(grep -c "pancan: error" <<<"$err") == 1 ]] || fail "resume error not reported once: $err"
+grep -q "other.h5" <<<"$err" || fail "resume error does not name the file: $err"
 
 # Usage errors name the option and exit 2, once.
 for bad in "--hidden 10,x" "--dropout 1.5" "--batch-size 0" "--epochs 0"; do
