@@ -110,6 +110,36 @@ std::vector<std::vector<std::int32_t>> predict_rows(const std::string& data_path
   return predicted;
 }
 
+// What convert and prepare recorded under /uns/pancan (source files, selection, split),
+// as text for the report. Informative only: a file without it still evaluates.
+void read_provenance(const std::string& path, DataProvenance& data) {
+  try {
+    const auto file = h5::File::open(path, h5::Mode::ReadOnly);
+    const auto pancan = file.root().open_group("uns").open_group("pancan");
+    for (const auto& name : pancan.children()) {
+      if (name == "prepare") continue;
+      try {
+        data.sources.emplace_back(name, pancan.read_string_scalar(name));
+      } catch (const Error&) {
+      }
+    }
+    const auto prepared = pancan.open_group("prepare");
+    for (const auto& name : prepared.children()) {
+      if (name == "minimum" || name == "maximum") continue;
+      try {
+        data.preparation.emplace_back(name, prepared.read_string_scalar(name));
+      } catch (const Error&) {
+        try {
+          data.preparation.emplace_back(name,
+                                        strprintf("%.10g", prepared.read_scalar<double>(name)));
+        } catch (const Error&) {
+        }
+      }
+    }
+  } catch (const Error&) {
+  }
+}
+
 }  // namespace
 
 Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
@@ -167,6 +197,7 @@ Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
   data.train = static_cast<std::int64_t>(split_rows(prep, Split::Train).size());
   data.validation = static_cast<std::int64_t>(split_rows(prep, Split::Validation).size());
   data.test = static_cast<std::int64_t>(test_rows.size());
+  if (comm.is_root()) read_provenance(options.data, data);
   for (auto row : test_rows) {
     report.test_samples.push_back(prep.dataset.sample_ids[static_cast<std::size_t>(row)]);
     report.test_labels.push_back(prep.dataset.labels[static_cast<std::size_t>(row)]);

@@ -360,15 +360,6 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
                               static_cast<long long>(report.data.test), report.models.size());
       mpi::agree(comm, [&] {
         if (!comm.is_root()) return;
-        report.data.sources = {{"expression", options.expression}, {"labels", options.labels}};
-        report.data.preparation = {
-            {"selection", p.top_genes > 0
-                              ? strprintf("top %lld genes", static_cast<long long>(p.top_genes))
-                              : strprintf("variance >= quantile %g", p.quantile)},
-            {"fit on", fit_on_name(p.fit_on)},
-            {"split seed", std::to_string(p.seed)},
-            {"test fraction", strprintf("%g", p.fractions.test)},
-            {"validation fraction", strprintf("%g", p.fractions.validation)}};
         report.timings.clear();
         for (const auto& stage : result.stages)
           if (!stage.skipped) report.timings.emplace_back(stage.stage, stage.seconds);
