@@ -1,2 +1,0 @@
-# Empty dependencies file for mpi_smoke_test.
-# This may be replaced when dependencies are built.

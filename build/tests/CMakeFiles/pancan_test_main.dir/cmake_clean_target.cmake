@@ -1,3 +1,0 @@
-file(REMOVE_RECURSE
-  "libpancan_test_main.a"
-)
