@@ -26,6 +26,7 @@ int evaluate(const Args& args);
 int predict(const Args& args);
 int report(const Args& args);
 int run(const Args& args);
+int sweep(const Args& args);
 int leaderboard(const Args& args);
 
 }  // namespace pancan::cli

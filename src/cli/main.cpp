@@ -23,6 +23,7 @@ const std::vector<Command>& commands() {
       {"predict", "classify new samples with a trained model file", predict},
       {"report", "render report.md and report.html again from a report.json", report},
       {"run", "the main job: convert, prepare, train the models, evaluate, report", run},
+      {"sweep", "expand a grid of training options into a sweep; run its tasks", sweep},
       {"leaderboard", "rank a sweep's finished tasks by validation accuracy", leaderboard},
   };
   return table;
