@@ -320,6 +320,47 @@ std::vector<T> DataSet::read_all() const {
   return out;
 }
 
+std::vector<std::int64_t> DataSet::chunk_dims() const {
+  Handle dcpl(checked(H5Dget_create_plist(id()), "reading the layout of " + path_), H5Pclose);
+  if (H5Pget_layout(dcpl.id()) != H5D_CHUNKED) return {};
+  const int rank = H5Pget_chunk(dcpl.id(), 0, nullptr);
+  if (rank < 0) throw Error("HDF5: failed reading the chunk shape of " + path_);
+  std::vector<hsize_t> chunk(static_cast<std::size_t>(rank));
+  checked_status(H5Pget_chunk(dcpl.id(), rank, chunk.data()),
+                 "reading the chunk shape of " + path_);
+  return {chunk.begin(), chunk.end()};
+}
+
+template <class T>
+bool DataSet::raw_chunks_are() const {
+  if (chunk_dims().empty()) return false;
+  Handle dcpl(checked(H5Dget_create_plist(id()), "reading the layout of " + path_), H5Pclose);
+  if (H5Pget_nfilters(dcpl.id()) != 0) return false;
+  Handle type(checked(H5Dget_type(id()), "reading the type of " + path_), H5Tclose);
+  return H5Tequal(type.id(), native_type<T>()) > 0;
+}
+
+template <class T>
+void DataSet::read_chunk(const std::vector<std::int64_t>& offsets, std::span<T> out) const {
+  std::string what = "reading the chunk of " + path_ + " at [";
+  for (std::size_t i = 0; i < offsets.size(); ++i)
+    what += (i ? ", " : "") + std::to_string(offsets[i]);
+  what += "]";
+  std::size_t elements = 1;
+  for (auto c : chunk_dims()) elements *= static_cast<std::size_t>(c);
+  if (out.size() != elements)
+    throw Error("HDF5: " + what + ": buffer holds " + std::to_string(out.size()) +
+                " values, a chunk " + std::to_string(elements));
+  std::vector<hsize_t> offset(offsets.begin(), offsets.end());
+  hsize_t bytes = 0;
+  checked_status(H5Dget_chunk_storage_size(id(), offset.data(), &bytes), what);
+  if (bytes != elements * sizeof(T))
+    throw Error("HDF5: " + what + ": the stored chunk is not " + std::to_string(elements) +
+                " raw values (never written?)");
+  std::uint32_t filter_mask = 0;
+  checked_status(H5Dread_chunk(id(), H5P_DEFAULT, offset.data(), &filter_mask, out.data()), what);
+}
+
 // --- Group ------------------------------------------------------------------------------
 
 std::string Group::child_path(const std::string& name) const {
@@ -574,6 +615,8 @@ void silence_library_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
   template void DataSet::read<T>(std::span<T>, const std::vector<std::int64_t>&,                  \
                                  const std::vector<std::int64_t>&) const;                         \
   template std::vector<T> DataSet::read_all<T>() const;                                           \
+  template bool DataSet::raw_chunks_are<T>() const;                                               \
+  template void DataSet::read_chunk<T>(const std::vector<std::int64_t>&, std::span<T>) const;     \
   template DataSet Group::create_dataset<T>(const std::string&, const std::vector<std::int64_t>&, \
                                             const Layout&);                                       \
   template DataSet Group::write_vector<T>(const std::string&, std::span<const T>);                \

@@ -51,11 +51,11 @@ inline TestMatrix make_test_matrix(std::int64_t samples, std::int64_t genes) {
 }
 
 // Writes `m` to `path` (collective over comm: rank 0 writes the metadata, every rank its
-// block of rows of /X).
-inline void write_test_dataset(const std::string& path, const TestMatrix& m,
-                               const mpi::Comm& comm) {
+// block of rows of /X), with /X gzip-compressed at level `compression` if > 0.
+inline void write_test_dataset(const std::string& path, const TestMatrix& m, const mpi::Comm& comm,
+                               int compression = 0) {
   mpi::agree(comm, [&] {
-    if (comm.is_root()) create_dataset_file(path, m.info, {});
+    if (comm.is_root()) create_dataset_file(path, m.info, {compression, {}});
   });
   MatrixWriter writer(path, comm);
   const auto rows = mpi::block_range(m.info.samples, comm.size(), comm.rank());

@@ -104,6 +104,19 @@ class DataSet : public Object {
   template <class T>
   std::vector<T> read_all() const;
 
+  // The chunk shape; empty for a contiguous dataset.
+  std::vector<std::int64_t> chunk_dims() const;
+  // True when every chunk is stored as is (no compression or other filter) and the
+  // elements are T in the machine's layout: then read_chunk() can hand chunks over whole.
+  template <class T>
+  bool raw_chunks_are() const;
+  // The stored bytes of the chunk starting at `offsets` (a multiple of chunk_dims()),
+  // bypassing the chunk cache and the selection machinery: one read of chunk-size
+  // elements, row-major over the full chunk shape (an edge chunk's padding is undefined).
+  // Only when raw_chunks_are<T>().
+  template <class T>
+  void read_chunk(const std::vector<std::int64_t>& offsets, std::span<T> out) const;
+
  private:
   friend class Group;
   DataSet(Handle handle, std::string path, bool collective)

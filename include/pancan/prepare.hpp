@@ -29,11 +29,6 @@ struct PrepareOptions {
   double quantile = 0.8;        // keep variance >= this quantile of the variances...
   std::int64_t top_genes = 0;   // ...or, when > 0, exactly this many genes
   FitOn fit_on = FitOn::Train;  // Train: no test/validation rows leak into the statistics
-  // Memory budget of the pass over /X: rows are read in chunks of whole HDF5 row chunks
-  // holding about this many bytes of the full matrix width (at least one HDF5 row chunk,
-  // at most 1024 rows). The chunk rows depend only on the file and this budget, never on
-  // the rank count, so results do not either.
-  std::int64_t pass_bytes = std::int64_t{32} << 20;
 };
 
 // Throws UsageError naming the option for a value that cannot work whatever the file.
@@ -47,8 +42,12 @@ struct PrepareResult {
   std::int64_t selected = 0;
   double threshold = 0;
   std::int64_t bytes_read = 0;  // of /X, summed over ranks
+  bool whole_chunks = false;    // /X read chunk by chunk as stored (else by hyperslabs)
   double pass_seconds = 0;      // the statistics pass over /X (slowest rank)
-  double write_seconds = 0;     // copy, update and rename of the file
+  // CPU time of the pass summed over ranks: on shared cores wall time is pessimistic,
+  // this is what the cores themselves manage.
+  double pass_cpu_seconds = 0;
+  double write_seconds = 0;  // copy, update and rename of the file
   double total_seconds = 0;
 };
 

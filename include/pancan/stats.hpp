@@ -40,6 +40,10 @@ void accumulate_rows(std::span<const float> chunk, std::span<const std::int64_t>
                      GeneMoments& moments);
 // Adds every row of `chunk` (R x G).
 void accumulate(std::span<const float> chunk, GeneMoments& moments);
+// As accumulate_rows, for rows of `stride` >= G values of which the first G are the genes
+// (e.g. an HDF5 chunk read whole, wider than the genes it holds at the matrix's edge).
+void accumulate_rows(std::span<const float> chunk, std::size_t stride,
+                     std::span<const std::int64_t> rows, GeneMoments& moments);
 
 // Merges `part` (moments of other rows of the same genes) into `into` (Chan's update).
 void combine(GeneMoments& into, const GeneMoments& part);

@@ -67,12 +67,16 @@ int prepare(const Args& args) {
           ? strprintf("top %lld", static_cast<long long>(prepare_options.top_genes)).c_str()
           : strprintf("quantile %g", prepare_options.quantile).c_str(),
       static_cast<long long>(r.fit_rows), fit_on_name(prepare_options.fit_on)));
+  const int ranks = mpi::Comm::world().size();
+  const double gb = static_cast<double>(r.bytes_read) / 1e9;
   say(
-      strprintf("prepare: pass over /X %.1f MB in %.3f s (%.2f GB/s, %d ranks); file update "
-                "%.3f s; total %.3f s",
-                r.bytes_read / 1e6, r.pass_seconds,
-                r.pass_seconds > 0 ? r.bytes_read / r.pass_seconds / 1e9 : 0.0,
-                mpi::Comm::world().size(), r.write_seconds, r.total_seconds));
+      strprintf("prepare: pass over /X %.1f MB in %.3f s on %d rank%s: %.2f GB/s, %.2f GB/s "
+                "per rank, %.2f GB per CPU-second (%s); file update %.3f s; total %.3f s",
+                gb * 1e3, r.pass_seconds, ranks, ranks == 1 ? "" : "s",
+                r.pass_seconds > 0 ? gb / r.pass_seconds : 0.0,
+                r.pass_seconds > 0 ? gb / r.pass_seconds / ranks : 0.0,
+                r.pass_cpu_seconds > 0 ? gb / r.pass_cpu_seconds : 0.0,
+                r.whole_chunks ? "whole chunks" : "hyperslabs", r.write_seconds, r.total_seconds));
   return kExitOk;
 }
 

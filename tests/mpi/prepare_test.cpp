@@ -43,25 +43,30 @@ Stored read_stored(const std::string& path) {
   return s;
 }
 
-// 203 samples x 2100 genes: /X spans 3 HDF5 chunks of genes and 4 of rows; a pass budget
-// of one HDF5 row chunk makes the statistics pass take 4 steps.
+// 203 samples x 2100 genes: /X spans 3 HDF5 chunks of genes and 4 of rows (the last
+// one partial), so the pass merges 4 row groups and reads edge chunks.
 constexpr std::int64_t kSamples = 203, kGenes = 2100;
 
-PrepareOptions small_pass(const std::string& path) {
+PrepareOptions options_for(const std::string& path) {
   PrepareOptions options;
   options.data = path;
   options.seed = 99;
-  options.pass_bytes = 1;  // clamps to one HDF5 chunk of rows: 64
   return options;
 }
 
-void expect_same_as_one_rank(PrepareOptions options, const std::string& tag) {
+// Prepares the same data at all ranks and at one rank; with `compressed`, the one-rank
+// file has gzip-compressed chunks, so it is read by hyperslabs instead of whole chunks.
+void expect_same_as_one_rank(PrepareOptions options, const std::string& tag,
+                             bool compressed = false) {
   const auto world = mpi::Comm::world();
   ScratchDir dir(world, "prepare-mpi-" + tag);
   const auto matrix = make_test_matrix(kSamples, kGenes);
   const std::string parallel = dir.file("parallel.h5ad"), serial = dir.file("serial.h5ad");
   write_test_dataset(parallel, matrix, world);
-  if (world.is_root()) std::filesystem::copy_file(parallel, serial);
+  if (compressed)
+    write_test_dataset(serial, matrix, world, 4);
+  else if (world.is_root())
+    std::filesystem::copy_file(parallel, serial);
 
   options.data = parallel;
   const auto result = prepare(options, world);
@@ -70,6 +75,8 @@ void expect_same_as_one_rank(PrepareOptions options, const std::string& tag) {
   if (world.is_root()) {
     options.data = serial;
     const auto one = prepare(options, mpi::Comm::self());
+    EXPECT_TRUE(result.whole_chunks);  // convert's layout: uncompressed 64 x 1024 chunks
+    EXPECT_EQ(one.whole_chunks, !compressed);
     EXPECT_EQ(one.selected, result.selected);
     EXPECT_EQ(one.threshold, result.threshold);
     const auto a = read_stored(parallel), b = read_stored(serial);
@@ -107,15 +114,18 @@ void expect_same_as_one_rank(PrepareOptions options, const std::string& tag) {
 }
 
 TEST(PrepareMpi, TrainFitIsIdenticalAtAnyRankCount) {
-  expect_same_as_one_rank(small_pass(""), "train");
+  expect_same_as_one_rank(options_for(""), "train");
 }
 
 TEST(PrepareMpi, AllRowsTopGenesIsIdenticalAtAnyRankCount) {
-  auto options = small_pass("");
+  auto options = options_for("");
   options.fit_on = FitOn::All;
   options.top_genes = 150;
-  options.pass_bytes = PrepareOptions{}.pass_bytes;  // the default: one pass chunk
   expect_same_as_one_rank(options, "top");
+}
+
+TEST(PrepareMpi, CompressedFileReadByHyperslabsGivesTheSameResults) {
+  expect_same_as_one_rank(options_for(""), "gzip", true);
 }
 
 TEST(PrepareMpi, MoreRanksThanGenesStillWorks) {
@@ -124,7 +134,7 @@ TEST(PrepareMpi, MoreRanksThanGenesStillWorks) {
   const auto matrix = make_test_matrix(40, 2);  // 2 genes: ranks 2 and 3 own none
   const auto path = dir.file("narrow.h5ad");
   write_test_dataset(path, matrix, world);
-  auto options = small_pass(path);
+  auto options = options_for(path);
   options.top_genes = 1;
   const auto result = prepare(options, world);
   EXPECT_EQ(result.selected, 1);
@@ -139,7 +149,7 @@ TEST(PrepareMpi, EveryRankReportsTheSameError) {
     out << "not an HDF5 file\n";
   }
   world.barrier();
-  auto options = small_pass(path);
+  auto options = options_for(path);
   try {
     prepare(options, world);
     ADD_FAILURE() << "prepare accepted a file that is not a dataset";
@@ -149,7 +159,7 @@ TEST(PrepareMpi, EveryRankReportsTheSameError) {
 
   const auto data = dir.file("data.h5ad");
   write_test_dataset(data, make_test_matrix(30, 20), world);
-  options = small_pass(data);
+  options = options_for(data);
   options.top_genes = 21;
   try {
     prepare(options, world);
