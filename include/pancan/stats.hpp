@@ -4,10 +4,10 @@
 //
 // Shapes: R = rows in a chunk, G = genes (columns) in the block a caller owns.
 //
-// The moments of a chunk are computed in double with two passes over the chunk (its
-// exact mean, then the sum of squared deviations from it: what numpy's var does, and the
-// chunk is still in cache for the second pass), and merged into the running moments with
-// Chan, Golub & LeVeque's pairwise update:
+// The moments of a chunk are computed in double in one pass over the chunk, from the
+// values shifted by each gene's first value in the chunk (exact to n * eps relative; see
+// accumulate_tile in stats.cpp), and merged into the running moments with Chan, Golub &
+// LeVeque's pairwise update (Welford's update is its one-row case):
 //   n = na + nb, d = mean_b - mean_a,
 //   mean = mean_a + d * nb / n,   M2 = M2_a + M2_b + d^2 * na * nb / n.
 // Each gene's result depends only on its own column and the chunk boundaries (fixed row
