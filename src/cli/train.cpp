@@ -108,10 +108,17 @@ int train(const Args& args) {
   const auto result = pancan::train(o, train_shard, validation_shard, about, control, comm);
   if (result.stopped) return kExitPreempted;
   const auto& h = result.model.history;
-  if (!h.empty())
-    say(strprintf("wrote %s: %zu epochs, val_accuracy %.4f, %.1f s in total",
-                  control.checkpoint_path.c_str(), h.size(), h.back().val_accuracy,
-                  wall_seconds() - start));
+  if (!h.empty()) {
+    // The weights kept: the last epoch's, or the best one's under early stopping.
+    std::size_t kept = h.size() - 1;
+    if (o.early_stopping_patience > 0 && result.model.state && result.model.state->best_epoch > 0)
+      kept = static_cast<std::size_t>(result.model.state->best_epoch - 1);
+    say(
+        strprintf("wrote %s: %zu epochs, weights of epoch %d (val_loss %.4f, val_accuracy "
+                  "%.4f), %.1f s in total",
+                  control.checkpoint_path.c_str(), h.size(), h[kept].epoch, h[kept].val_loss,
+                  h[kept].val_accuracy, wall_seconds() - start));
+  }
   return kExitOk;
 }
 

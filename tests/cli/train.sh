@@ -22,6 +22,7 @@ grep -q "100 x 5 + 5 = 505" <<<"$out" || fail "model 1 output count"
 grep -q "410,300 + 0 + 505 = 410,805" <<<"$out" || fail "model 1 sum"
 [[ $(grep -cE "^epoch [0-9]+/10 +loss [0-9.]+ +accuracy [0-9.]+ +val_loss [0-9.]+ +val_accuracy [0-9.]+ .* samples/s" <<<"$out") == 10 ]] ||
   fail "want one line per epoch"
+grep -qE "^wrote model1.h5: 10 epochs, weights of epoch 10 " <<<"$out" || fail "final line"
 
 out=$(run2 train --config "$PANCAN_SOURCE_DIR/jobs/model2.ini" --data data.h5 --out model2.h5 --epochs 1)
 grep -q "410,300 + 0 + 1,010 + 0 + 55 = 411,365" <<<"$out" || fail "model 2 sum: $out"
