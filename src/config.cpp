@@ -81,7 +81,8 @@ std::string help_text(const std::string& usage, const std::string& summary,
       "config", po::value<std::string>()->value_name("FILE"),
       "read options from this INI file (same names; command line wins; keys may sit under a "
       "[command] section)");
-  all.add(options);
+  // Add the options one by one: adding the group would print it with its own 80 columns.
+  for (const auto& option : options.options()) all.add(option);
   out << all;
   return out.str();
 }
