@@ -101,4 +101,42 @@ void agree_on_failure(const Comm& comm, const std::string& message, int exit_cod
   throw CollectiveError(text, origin, code);
 }
 
+bool on_one_node(const Comm& comm) {
+  MPI_Comm node;
+  check(MPI_Comm_split_type(comm.raw(), MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+        "MPI_Comm_split_type(shared)");
+  int node_size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
+  // Every rank must agree (one node for one rank means one node for all).
+  return comm.min(node_size == comm.size() ? 1 : 0) == 1;
+}
+
+SharedWindow::SharedWindow(const Comm& comm, std::size_t bytes) : comm_(comm.raw()) {
+  void* mine = nullptr;
+  check(MPI_Win_allocate_shared(static_cast<MPI_Aint>(bytes), 1, MPI_INFO_NULL, comm_, &mine,
+                                &window_),
+        "MPI_Win_allocate_shared");
+  // One passive-target epoch for the window's life: MPI_Win_sync needs it.
+  check(MPI_Win_lock_all(MPI_MODE_NOCHECK, window_), "MPI_Win_lock_all");
+  bases_.resize(static_cast<std::size_t>(comm.size()));
+  for (int r = 0; r < comm.size(); ++r) {
+    MPI_Aint size = 0;
+    int unit = 0;
+    check(MPI_Win_shared_query(window_, r, &size, &unit, &bases_[static_cast<std::size_t>(r)]),
+          "MPI_Win_shared_query");
+  }
+}
+
+SharedWindow::~SharedWindow() {
+  MPI_Win_unlock_all(window_);
+  MPI_Win_free(&window_);
+}
+
+void SharedWindow::synchronize() const {
+  check(MPI_Win_sync(window_), "MPI_Win_sync");
+  check(MPI_Barrier(comm_), "MPI_Barrier");
+  check(MPI_Win_sync(window_), "MPI_Win_sync");
+}
+
 }  // namespace pancan::mpi

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "pancan/config.hpp"
 #include "pancan/error.hpp"
@@ -54,9 +55,12 @@ struct EpochData {
   std::vector<std::int64_t> batch_sizes;  // global batch size of each step
 };
 
-// Shuffles, plans the batches and moves every row to the rank that uses it this epoch.
+// Shuffles, plans the batches and brings every rank the rows it uses this epoch: copied
+// from the owners' shards in place when they are in node-shared memory (`shared_rows`,
+// rank r's block = its shard), else moved by one all-to-all.
 EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& all_labels,
-                     std::int64_t epoch, const TrainOptions& options, const mpi::Comm& comm) {
+                     std::int64_t epoch, const TrainOptions& options, const mpi::Comm& comm,
+                     const mpi::SharedWindow* shared_rows) {
   const int P = comm.size(), me = comm.rank();
   const std::int64_t N = shard.total_rows, B = options.batch_size, cols = shard.cols;
   const auto order = shuffled_rows(N, options.seed, epoch);
@@ -92,9 +96,17 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
     return shard.values.data() + (row - shard.first_row) * cols;
   };
 
-  if (P == 1) {
-    for (std::int64_t i = 0; i < n_mine; ++i)
-      std::memcpy(&e.values[i * cols], local(mine[i]), row_bytes);
+  if (P == 1 || shared_rows != nullptr) {
+    for (std::int64_t i = 0; i < n_mine; ++i) {
+      const std::int64_t row = mine[i];
+      const float* source = local(row);
+      if (P > 1) {
+        const int owner = block_owner(N, P, row);
+        source = static_cast<const float*>(shared_rows->base(owner)) +
+                 (row - mpi::block_range(N, P, owner).begin) * cols;
+      }
+      std::memcpy(&e.values[i * cols], source, row_bytes);
+    }
     return e;
   }
   std::vector<std::int64_t> send_counts(static_cast<std::size_t>(P));
@@ -118,7 +130,7 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
 }
 
 // Loss and accuracy sums of a shard in inference mode.
-nn::BatchTotals evaluate_shard(const nn::Architecture& a, const std::vector<float>& parameters,
+nn::BatchTotals evaluate_shard(const nn::Architecture& a, std::span<const float> parameters,
                                const ShardedData& shard, nn::Workspace<float>& ws) {
   nn::BatchTotals sum;
   for (std::int64_t begin = 0; begin < shard.rows; begin += ws.max_rows) {
@@ -213,7 +225,8 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   model.validation_samples = validation.total_rows;
   model.complete = false;
 
-  // The parameters live whole on every rank; the Adam moments only as this rank's slice.
+  // The parameters are whole on every rank (or shared on a node); the Adam moments exist
+  // only as this rank's slice.
   std::vector<int> slice_counts(static_cast<std::size_t>(P));
   for (int q = 0; q < P; ++q)
     slice_counts[q] = static_cast<int>(mpi::block_range(n_params, P, q).size());
@@ -252,10 +265,40 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   state.adam_v.clear();
   state.current_parameters.clear();
 
+  // On one node the ranks share one copy of the parameters and read each other's
+  // gradients in place: two barriers a step and no copies. Across nodes the gradient sums
+  // travel by reduce-scatter and the updated slices by allgather. Either way each rank
+  // updates only its slice (ZeRO stage 1).
+  const bool shared = P > 1 && control.node_shared_memory && mpi::on_one_node(comm);
+  std::optional<mpi::SharedWindow> shared_parameters, shared_gradients;
+  std::span<float> params(parameters);
+  std::vector<float> local_gradients;
+  std::span<float> gradients;
+  if (shared) {
+    const auto bytes = static_cast<std::size_t>(n_params) * sizeof(float);
+    shared_parameters.emplace(comm, me == 0 ? bytes : 0);
+    shared_gradients.emplace(comm, bytes);
+    params = {static_cast<float*>(shared_parameters->base(0)), parameters.size()};
+    gradients = {static_cast<float*>(shared_gradients->base(me)), parameters.size()};
+    if (me == 0) std::copy(parameters.begin(), parameters.end(), params.begin());
+    shared_parameters->synchronize();
+    parameters = {};
+  } else {
+    local_gradients.resize(static_cast<std::size_t>(n_params));
+    gradients = local_gradients;
+  }
+  auto snapshot = [&] { return std::vector<float>(params.begin(), params.end()); };
+  std::optional<mpi::SharedWindow> shared_rows;
+  if (shared) {
+    shared_rows.emplace(comm, train_data.values.size() * sizeof(float));
+    std::copy(train_data.values.begin(), train_data.values.end(),
+              static_cast<float*>(shared_rows->base(me)));
+    shared_rows->synchronize();
+  }
+
   const std::int64_t max_part = (options.batch_size + P - 1) / P;
   nn::Workspace<float> workspace(a, max_part);
   nn::Workspace<float> eval_workspace(a, kEvaluationRows);
-  std::vector<float> gradients(static_cast<std::size_t>(n_params));
   std::vector<float> gradient_slice(static_cast<std::size_t>(slice.size()));
   const auto all_labels = comm.allgatherv<std::int32_t>(train_data.labels);
   const AdamOptions adam{options.learning_rate};
@@ -273,9 +316,9 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       if (complete && early_stopping && !state.best_parameters.empty())
         out.parameters = state.best_parameters;
       else
-        out.parameters = parameters;
+        out.parameters = snapshot();
       TrainingState saved = state;
-      saved.current_parameters = parameters;
+      saved.current_parameters = snapshot();
       saved.adam_m = std::move(full_m);
       saved.adam_v = std::move(full_v);
       out.state = std::move(saved);
@@ -297,7 +340,8 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   for (std::int64_t epoch = state.next_epoch; epoch < options.epochs && !state.stopped_early;
        ++epoch) {
     const double epoch_start = wall_seconds(), cpu_start = cpu_seconds();
-    EpochData e = plan_epoch(train_data, all_labels, epoch, options, comm);
+    EpochData e = plan_epoch(train_data, all_labels, epoch, options, comm,
+                             shared_rows ? &*shared_rows : nullptr);
     const nn::DropoutKey key{options.seed, epoch, 0};
     double loss = 0, communication = 0;
     std::int64_t correct = 0;
@@ -306,22 +350,38 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     for (; step < steps; ++step) {
       const std::int64_t begin = e.step_begin[step], rows = e.step_begin[step + 1] - begin;
       const auto t = nn::forward_backward<float>(
-          a, parameters.data(), gradients.data(), e.values.data() + begin * a.inputs,
+          a, params.data(), gradients.data(), e.values.data() + begin * a.inputs,
           e.labels.data() + begin, e.ids.data() + begin, rows, &key, workspace);
       loss += t.loss;
       correct += t.correct;
       const float scale = 1.0f / static_cast<float>(e.batch_sizes[step]);
       ++state.adam_step;
       if (P == 1) {
-        adam_step(parameters, gradients, scale, m, v, state.adam_step, adam);
+        adam_step(params, gradients, scale, m, v, state.adam_step, adam);
+      } else if (shared) {
+        const double c0 = wall_seconds();
+        shared_gradients->synchronize();
+        // This rank's slice of the sum, adding the ranks' gradients in rank order.
+        const float* first = static_cast<const float*>(shared_gradients->base(0)) + slice.begin;
+        std::copy_n(first, slice.size(), gradient_slice.begin());
+        for (int q = 1; q < P; ++q) {
+          const float* g = static_cast<const float*>(shared_gradients->base(q)) + slice.begin;
+          for (std::int64_t i = 0; i < slice.size(); ++i) gradient_slice[i] += g[i];
+        }
+        const double c1 = wall_seconds();
+        adam_step(params.subspan(slice.begin, slice.size()), gradient_slice, scale, m, v,
+                  state.adam_step, adam);
+        const double c2 = wall_seconds();
+        shared_parameters->synchronize();
+        communication += (c1 - c0) + (wall_seconds() - c2);
       } else {
         const double c0 = wall_seconds();
         comm.reduce_scatter_sum<float>(gradients, gradient_slice, slice_counts);
         const double c1 = wall_seconds();
-        adam_step(std::span<float>(parameters).subspan(slice.begin, slice.size()), gradient_slice,
-                  scale, m, v, state.adam_step, adam);
+        adam_step(params.subspan(slice.begin, slice.size()), gradient_slice, scale, m, v,
+                  state.adam_step, adam);
         const double c2 = wall_seconds();
-        comm.allgather_blocks<float>(parameters, slice_counts);
+        comm.allgather_blocks<float>(params, slice_counts);
         communication += (c1 - c0) + (wall_seconds() - c2);
       }
       if (control.stop_requested && comm.max<int>(control.stop_requested() ? 1 : 0) != 0) {
@@ -357,7 +417,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
         static_cast<double>(comm.sum(correct) + state.partial_correct) / static_cast<double>(N);
     const double train_total = train_seconds + state.partial_seconds;
     r.communication_seconds = comm.max(communication) + state.partial_communication;
-    const auto val = evaluate_shard(a, parameters, validation, eval_workspace);
+    const auto val = evaluate_shard(a, params, validation, eval_workspace);
     const double val_loss = comm.sum(val.loss),
                  val_correct = static_cast<double>(comm.sum(val.correct));
     const auto V = static_cast<double>(validation.total_rows);
@@ -381,7 +441,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       if (r.val_loss < state.best_val_loss) {  // Keras: improvement = strictly lower
         state.best_val_loss = r.val_loss;
         state.best_epoch = r.epoch;
-        state.best_parameters = parameters;
+        state.best_parameters = snapshot();
         state.wait = 0;
       } else if (++state.wait >= options.early_stopping_patience) {
         state.stopped_early = true;
@@ -389,7 +449,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                          static_cast<long long>(state.best_epoch));
       }
     }
-    model.parameters = parameters;
+    model.parameters = snapshot();
     checkpoint(false);
     if (control.report)
       say(
@@ -408,11 +468,11 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                       static_cast<long long>(state.best_epoch), state.best_val_loss));
       model.parameters = state.best_parameters;
     } else {
-      model.parameters = parameters;
+      model.parameters = snapshot();
     }
     checkpoint(true);
   } else {
-    model.parameters = parameters;
+    model.parameters = snapshot();
   }
   TrainResult result;
   result.model = std::move(model);

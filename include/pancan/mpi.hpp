@@ -249,6 +249,30 @@ std::vector<T> Comm::alltoallv(std::span<const T> send,
   return out;
 }
 
+// True when every rank of `comm` runs on one node, so they can share memory.
+bool on_one_node(const Comm& comm);
+
+// Memory that every rank of a communicator reads and writes directly (an MPI-3 shared
+// window; all ranks must be on one node): each rank contributes `bytes` of its own.
+// On one node this replaces copying collectives by plain loads between two barriers.
+class SharedWindow {
+ public:
+  SharedWindow(const Comm& comm, std::size_t bytes);  // collective
+  ~SharedWindow();                                    // collective (every rank, together)
+  SharedWindow(const SharedWindow&) = delete;
+  SharedWindow& operator=(const SharedWindow&) = delete;
+  // The block `rank` contributed.
+  void* base(int rank) const { return bases_[static_cast<std::size_t>(rank)]; }
+  // A barrier with memory fences: every rank's writes before it are visible to every rank
+  // after it.
+  void synchronize() const;
+
+ private:
+  MPI_Win window_;
+  MPI_Comm comm_;
+  std::vector<void*> bases_;
+};
+
 // A failure that every rank of a communicator agreed on: the message of the lowest
 // failing rank, known to all ranks, so rank 0 alone prints it and all ranks exit cleanly.
 class CollectiveError : public Error {

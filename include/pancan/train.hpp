@@ -3,11 +3,15 @@
 //   - every epoch the training rows are shuffled by CounterRng(seed, {epoch}) over GLOBAL
 //     row indices and cut into global batches of B; each batch is split over the ranks in
 //     nearly equal contiguous parts, and one all-to-all per epoch brings every rank the
-//     rows of its parts;
+//     rows of its parts (on one node they are copied straight from the owners' shards in
+//     MPI shared memory instead);
 //   - each rank sums the gradients of its part; the sums are reduce-scattered (each rank
 //     gets the global sum for its slice of the parameter buffer), each rank takes the Adam
 //     step for its slice, and the slices are all-gathered: the bytes of one allreduce,
-//     with the serial optimizer work split P ways (ZeRO stage 1);
+//     with the serial optimizer work split P ways (ZeRO stage 1). On one node the same
+//     happens in MPI shared memory: each rank sums its slice of the ranks' gradient
+//     buffers in place and updates its slice of the one shared parameter buffer, between
+//     two barriers, with no copies;
 //   - dropout masks are keyed by (seed, epoch, global row, layer).
 // So the trained weights do not depend on the rank count beyond floating-point summation
 // order, and every sample is counted exactly once in the epoch's loss and accuracy.
@@ -42,6 +46,10 @@ struct TrainControl {
   std::string checkpoint_path;  // the model file, rewritten at the end of every epoch
   bool resume = false;          // continue from checkpoint_path's checkpoint
   bool report = true;           // rank 0 prints the summary and one line per epoch
+  // When all ranks share a node: keep the parameters, gradients and training rows in
+  // MPI shared memory (reads in place, barriers) instead of copying collectives. Off =
+  // the multi-node path (reduce-scatter + allgather, an all-to-all of rows per epoch).
+  bool node_shared_memory = true;
   // Polled on every rank after every step; when it returns true on any rank, all ranks
   // write a checkpoint at that step and return with TrainResult::stopped set.
   std::function<bool()> stop_requested;

@@ -82,12 +82,19 @@ std::string scratch_dir(const mpi::Comm& comm) {
 
 double relative(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-3); }
 
-TEST(TrainMpi, SameHistoryAndWeightsAtAnyRankCount) {
+// Both ways of combining the ranks' work: node-shared memory, and the collectives a
+// multi-node run uses (reduce-scatter + allgather, an all-to-all of rows).
+class TrainMpiBothPaths : public testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(SharedMemory, TrainMpiBothPaths, testing::Values(true, false));
+
+TEST_P(TrainMpiBothPaths, SameHistoryAndWeightsAtAnyRankCount) {
   const auto world = mpi::Comm::world();
   const auto p = make_problem();
   const auto o = small_options();
   const auto alone = run(p, o, mpi::Comm::self());
-  const auto together = run(p, o, world);
+  TrainControl control;
+  control.node_shared_memory = GetParam();
+  const auto together = run(p, o, world, control);
   ASSERT_EQ(alone.model.history.size(), 3u);
   ASSERT_EQ(together.model.history.size(), 3u);
   for (std::size_t e = 0; e < 3; ++e) {
@@ -153,12 +160,13 @@ void expect_same_run(const TrainResult& a, const TrainResult& b) {
   }
 }
 
-TEST(TrainMpi, ResumeEqualsAnUninterruptedRun) {
+TEST_P(TrainMpiBothPaths, ResumeEqualsAnUninterruptedRun) {
   const auto world = mpi::Comm::world();
   const auto dir = scratch_dir(world);
   const auto p = make_problem();
   auto o = small_options();
   TrainControl control;
+  control.node_shared_memory = GetParam();
   control.checkpoint_path = dir + "/full.h5";
   const auto full = run(p, o, world, control);
 
