@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -33,7 +34,9 @@ struct LayerRow {
 using TextPairs = std::vector<std::pair<std::string, std::string>>;
 
 struct ModelReport {
-  std::string name;     // "model1"
+  std::string kind = "network";  // "network" or "knn" (k-nearest neighbours: no layers,
+                                 // no history)
+  std::string name;              // "model1"
   std::string file;     // the model file evaluated
   std::string summary;  // Keras-style text table, as `pancan train` prints it
   std::vector<LayerRow> layers;
@@ -42,6 +45,9 @@ struct ModelReport {
   std::vector<EpochRecord> history;
   int kept_epoch = 0;  // epoch whose weights the file holds (early stopping); 0 = the last
   double train_seconds = 0;
+  // For a model without history (k-NN): its accuracy on the validation rows, which stands
+  // for it when the best model is chosen. NaN for networks (their history holds it).
+  double validation_accuracy = std::numeric_limits<double>::quiet_NaN();
   std::vector<std::int32_t> predicted;  // per test sample (Report::test_samples order)
   Metrics test;                         // from Report::test_labels and `predicted`
 };

@@ -1,0 +1,457 @@
+// k-NN over MPI (see knn.hpp): float distance products with an exact double re-check,
+// local top k per rank, merge on the root, vote, k chosen on the validation rows.
+#include "pancan/knn.hpp"
+
+// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics when inlining
+// Eigen's GEMM packing (a false positive, as in nn.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <Eigen/Core>
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "pancan/error.hpp"
+#include "pancan/features.hpp"
+#include "pancan/log.hpp"
+
+namespace pancan {
+
+Distance parse_distance(const std::string& name) {
+  if (name == "euclidean") return Distance::Euclidean;
+  if (name == "cosine") return Distance::Cosine;
+  throw UsageError("--metric: '" + name + "' is not euclidean or cosine");
+}
+
+const char* distance_name(Distance distance) {
+  return distance == Distance::Euclidean ? "euclidean" : "cosine";
+}
+
+double exact_distance(std::span<const float> q, std::span<const float> x, Distance distance) {
+  if (distance == Distance::Euclidean) {
+    double sum = 0;
+    for (std::size_t j = 0; j < q.size(); ++j) {
+      const double diff = static_cast<double>(q[j]) - static_cast<double>(x[j]);
+      sum += diff * diff;
+    }
+    return std::sqrt(sum);
+  }
+  double dot = 0, qq = 0, xx = 0;
+  for (std::size_t j = 0; j < q.size(); ++j) {
+    dot += static_cast<double>(q[j]) * x[j];
+    qq += static_cast<double>(q[j]) * q[j];
+    xx += static_cast<double>(x[j]) * x[j];
+  }
+  if (qq == 0 || xx == 0) return 1.0;
+  return 1.0 - dot / (std::sqrt(qq) * std::sqrt(xx));
+}
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstRowMap = Eigen::Map<const RowMatrix>;
+
+double squared_norm(std::span<const float> row) {
+  double sum = 0;
+  for (float v : row) sum += static_cast<double>(v) * v;
+  return sum;
+}
+
+// Rows scaled to unit length (zero rows stay zero), for the cosine product.
+void normalise_rows(std::span<float> values, std::int64_t cols) {
+  const auto rows = static_cast<std::int64_t>(values.size()) / std::max<std::int64_t>(cols, 1);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    auto row = values.subspan(static_cast<std::size_t>(r * cols), static_cast<std::size_t>(cols));
+    const double norm = std::sqrt(squared_norm(row));
+    if (norm > 0)
+      for (auto& v : row) v = static_cast<float>(v / norm);
+  }
+}
+
+struct Candidate {
+  double distance;
+  std::int64_t index;
+  std::int32_t label;
+};
+bool nearer(const Candidate& a, const Candidate& b) {
+  return a.distance < b.distance || (a.distance == b.distance && a.index < b.index);
+}
+
+void store(Neighbours& out, std::int64_t query, const std::vector<Candidate>& best) {
+  for (int j = 0; j < out.k && static_cast<std::size_t>(j) < best.size(); ++j) {
+    const auto at = static_cast<std::size_t>(query * out.k + j);
+    out.distances[at] = best[static_cast<std::size_t>(j)].distance;
+    out.indices[at] = best[static_cast<std::size_t>(j)].index;
+    out.labels[at] = best[static_cast<std::size_t>(j)].label;
+  }
+}
+
+Neighbours empty_neighbours(std::int64_t queries, int k) {
+  Neighbours n;
+  n.queries = queries;
+  n.k = k;
+  const auto size = static_cast<std::size_t>(queries * k);
+  n.distances.assign(size, std::numeric_limits<double>::infinity());
+  n.indices.assign(size, kNoNeighbour);
+  n.labels.assign(size, -1);
+  return n;
+}
+
+}  // namespace
+
+KnnShard make_knn_shard(std::vector<float> values, std::vector<std::int32_t> labels,
+                        std::int64_t cols, std::int64_t first_row, Distance distance) {
+  KnnShard s;
+  s.distance = distance;
+  s.first_row = first_row;
+  s.cols = cols;
+  s.rows = static_cast<std::int64_t>(labels.size());
+  if (static_cast<std::int64_t>(values.size()) != s.rows * cols)
+    throw Error("k-NN: reference values do not match rows x columns");
+  s.values = std::move(values);
+  s.labels = std::move(labels);
+  s.product_rows = s.values;
+  if (distance == Distance::Cosine) normalise_rows(s.product_rows, cols);
+  s.squared_norms.resize(static_cast<std::size_t>(s.rows));
+  for (std::int64_t r = 0; r < s.rows; ++r)
+    s.squared_norms[static_cast<std::size_t>(r)] = squared_norm(
+        std::span<const float>(s.product_rows.data() + r * cols, static_cast<std::size_t>(cols)));
+  return s;
+}
+
+Neighbours local_neighbours(const KnnShard& shard, std::span<const float> queries,
+                            std::int64_t rows, int k) {
+  Neighbours out = empty_neighbours(rows, k);
+  const std::int64_t n = shard.rows, d = shard.cols;
+  if (n == 0 || rows == 0) return out;
+  if (static_cast<std::int64_t>(queries.size()) != rows * d)
+    throw Error("k-NN: query values do not match rows x columns");
+  std::vector<float> product_queries(queries.begin(), queries.end());
+  if (shard.distance == Distance::Cosine) normalise_rows(product_queries, d);
+  // G = Q X^T (rows x n) in float: the bulk of the work, one product.
+  const RowMatrix g = ConstRowMap(product_queries.data(), rows, d) *
+                      ConstRowMap(shard.product_rows.data(), n, d).transpose();
+  // A rigorous bound on the product's error: |fl(q.x) - q.x| <= gamma_d sum |q_j x_j|
+  // <= gamma_d |q| |x| (Higham, Accuracy and Stability, 3.5), for any summation order.
+  const double u = std::ldexp(1.0, -24);
+  const double gamma = static_cast<double>(d) * u / (1 - static_cast<double>(d) * u);
+  const bool euclidean = shard.distance == Distance::Euclidean;
+  std::vector<double> approx(static_cast<std::size_t>(n)), slack(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::vector<Candidate> candidates;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const auto q =
+        std::span<const float>(product_queries.data() + i * d, static_cast<std::size_t>(d));
+    const double qq = squared_norm(q);
+    for (std::int64_t j = 0; j < n; ++j) {
+      const double xx = shard.squared_norms[static_cast<std::size_t>(j)];
+      const double dot = g(i, j);
+      if (euclidean) {
+        // Squared distance; the bound doubles gamma for the factor 2 and adds the
+        // rounding of this double expression.
+        approx[static_cast<std::size_t>(j)] = qq + xx - 2 * dot;
+        slack[static_cast<std::size_t>(j)] = 2.02 * gamma * std::sqrt(qq * xx) + 1e-12 * (qq + xx);
+      } else {
+        // Unit rows rounded to float: their dot product is off by a few u besides gamma.
+        approx[static_cast<std::size_t>(j)] = 1 - dot;
+        slack[static_cast<std::size_t>(j)] = 1.02 * gamma + 8 * u;
+      }
+    }
+    // The k smallest approximations; any row whose lower bound exceeds the largest upper
+    // bound among them cannot be among the k nearest.
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+    const auto kk = std::min<std::int64_t>(k, n);
+    std::nth_element(
+        order.begin(), order.begin() + (kk - 1), order.end(), [&](std::int64_t a, std::int64_t b) {
+          return approx[static_cast<std::size_t>(a)] < approx[static_cast<std::size_t>(b)];
+        });
+    double threshold = -std::numeric_limits<double>::infinity();
+    for (std::int64_t t = 0; t < kk; ++t) {
+      const auto j = static_cast<std::size_t>(order[static_cast<std::size_t>(t)]);
+      threshold = std::max(threshold, approx[j] + slack[j]);
+    }
+    candidates.clear();
+    const auto query =
+        queries.subspan(static_cast<std::size_t>(i * d), static_cast<std::size_t>(d));
+    for (std::int64_t j = 0; j < n; ++j) {
+      if (approx[static_cast<std::size_t>(j)] - slack[static_cast<std::size_t>(j)] > threshold)
+        continue;
+      const auto x =
+          std::span<const float>(shard.values.data() + j * d, static_cast<std::size_t>(d));
+      candidates.push_back({exact_distance(query, x, shard.distance), shard.first_row + j,
+                            shard.labels[static_cast<std::size_t>(j)]});
+    }
+    const auto keep = std::min<std::size_t>(static_cast<std::size_t>(k), candidates.size());
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep),
+                      candidates.end(), nearer);
+    candidates.resize(keep);
+    store(out, i, candidates);
+  }
+  return out;
+}
+
+Neighbours merge_neighbours(const std::vector<Neighbours>& parts, int k) {
+  const std::int64_t queries = parts.empty() ? 0 : parts.front().queries;
+  Neighbours out = empty_neighbours(queries, k);
+  std::vector<Candidate> all;
+  for (std::int64_t i = 0; i < queries; ++i) {
+    all.clear();
+    for (const auto& part : parts) {
+      if (part.queries != queries) throw Error("k-NN: merging lists of different queries");
+      for (int j = 0; j < part.k; ++j) {
+        const auto at = static_cast<std::size_t>(i * part.k + j);
+        if (part.indices[at] != kNoNeighbour)
+          all.push_back({part.distances[at], part.indices[at], part.labels[at]});
+      }
+    }
+    const auto keep = std::min<std::size_t>(static_cast<std::size_t>(k), all.size());
+    std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                      nearer);
+    all.resize(keep);
+    store(out, i, all);
+  }
+  return out;
+}
+
+std::int32_t vote(std::span<const double> distances, std::span<const std::int32_t> labels, int k,
+                  int classes) {
+  std::vector<int> counts(static_cast<std::size_t>(classes), 0);
+  std::vector<double> sums(static_cast<std::size_t>(classes), 0.0);
+  for (int j = 0; j < k && static_cast<std::size_t>(j) < labels.size(); ++j) {
+    const auto label = labels[static_cast<std::size_t>(j)];
+    if (label < 0) continue;  // fewer reference rows than k
+    if (label >= classes) throw Error("k-NN: neighbour label out of range");
+    ++counts[static_cast<std::size_t>(label)];
+    sums[static_cast<std::size_t>(label)] += distances[static_cast<std::size_t>(j)];
+  }
+  std::int32_t best = 0;
+  for (std::int32_t c = 1; c < classes; ++c) {
+    const auto a = static_cast<std::size_t>(c), b = static_cast<std::size_t>(best);
+    if (counts[a] > counts[b] || (counts[a] == counts[b] && sums[a] < sums[b])) best = c;
+  }
+  return best;
+}
+
+std::vector<std::int32_t> vote_all(const Neighbours& neighbours, int k, int classes) {
+  if (k > neighbours.k) throw Error("k-NN: vote over more neighbours than were found");
+  std::vector<std::int32_t> predicted(static_cast<std::size_t>(neighbours.queries));
+  for (std::int64_t i = 0; i < neighbours.queries; ++i) {
+    const auto at = static_cast<std::size_t>(i * neighbours.k);
+    predicted[static_cast<std::size_t>(i)] = vote(
+        std::span<const double>(neighbours.distances).subspan(at, static_cast<std::size_t>(k)),
+        std::span<const std::int32_t>(neighbours.labels).subspan(at, static_cast<std::size_t>(k)),
+        k, classes);
+  }
+  return predicted;
+}
+
+Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> queries,
+                              std::int64_t rows, int k, std::int64_t block, const mpi::Comm& comm) {
+  if (k < 1) throw UsageError("--k: k must be at least 1");
+  block = std::max<std::int64_t>(block, 1);
+  Neighbours result = empty_neighbours(rows, k);
+  const std::int64_t d = shard.cols;
+  for (std::int64_t first = 0; first < rows; first += block) {
+    const std::int64_t count = std::min(block, rows - first);
+    const auto local = local_neighbours(
+        shard,
+        queries.subspan(static_cast<std::size_t>(first * d), static_cast<std::size_t>(count * d)),
+        count, k);
+    // Every rank sends count x k entries, so the gathered arrays cut into equal parts.
+    const auto distances = comm.gatherv<double>(local.distances);
+    const auto indices = comm.gatherv<std::int64_t>(local.indices);
+    const auto labels = comm.gatherv<std::int32_t>(local.labels);
+    if (!comm.is_root()) continue;
+    std::vector<Neighbours> parts(static_cast<std::size_t>(comm.size()));
+    const auto each = static_cast<std::ptrdiff_t>(count * k);
+    for (int r = 0; r < comm.size(); ++r) {
+      auto& part = parts[static_cast<std::size_t>(r)];
+      part.queries = count;
+      part.k = k;
+      part.distances.assign(distances.begin() + r * each, distances.begin() + (r + 1) * each);
+      part.indices.assign(indices.begin() + r * each, indices.begin() + (r + 1) * each);
+      part.labels.assign(labels.begin() + r * each, labels.begin() + (r + 1) * each);
+    }
+    const auto merged = merge_neighbours(parts, k);
+    std::copy(merged.distances.begin(), merged.distances.end(),
+              result.distances.begin() + first * k);
+    std::copy(merged.indices.begin(), merged.indices.end(), result.indices.begin() + first * k);
+    std::copy(merged.labels.begin(), merged.labels.end(), result.labels.begin() + first * k);
+  }
+  comm.broadcast(std::span<double>(result.distances));
+  comm.broadcast(std::span<std::int64_t>(result.indices));
+  comm.broadcast(std::span<std::int32_t>(result.labels));
+  return result;
+}
+
+namespace {
+
+// Features of `rows` on every rank: each rank reads its share, then all are exchanged.
+FeatureBlock replicated_features(const Preparation& prep, std::span<const std::int64_t> rows,
+                                 const mpi::Comm& comm) {
+  FeatureBlock mine;
+  mpi::agree(comm, [&] { mine = read_features(prep, rank_share(rows, comm.size(), comm.rank())); });
+  FeatureBlock all;
+  all.cols = static_cast<std::int64_t>(prep.selected.size());
+  all.values = comm.allgatherv<float>(mine.values);
+  all.labels = comm.allgatherv<std::int32_t>(mine.labels);
+  all.rows = static_cast<std::int64_t>(all.labels.size());
+  return all;
+}
+
+double accuracy(std::span<const std::int32_t> truth, std::span<const std::int32_t> predicted) {
+  if (truth.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::int64_t correct = 0;
+  for (std::size_t i = 0; i < truth.size(); ++i) correct += truth[i] == predicted[i];
+  return static_cast<double>(correct) / static_cast<double>(truth.size());
+}
+
+}  // namespace
+
+KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
+                  std::span<const std::int64_t> reference, std::span<const std::int64_t> validation,
+                  std::span<const std::int64_t> test, const mpi::Comm& comm) {
+  const double start = wall_seconds();
+  if (options.k.empty()) throw UsageError("--k: at least one k is needed");
+  for (int k : options.k)
+    if (k < 1) throw UsageError("--k: every k must be at least 1");
+  if (reference.empty()) throw Error("k-NN: no reference (training) rows");
+  const int k_max = *std::max_element(options.k.begin(), options.k.end());
+  const int classes = static_cast<int>(prep.dataset.classes.size());
+  KnnResult result;
+  result.options = options;
+  result.reference_rows = static_cast<std::int64_t>(reference.size());
+  result.validation_rows = static_cast<std::int64_t>(validation.size());
+  result.test_rows = static_cast<std::int64_t>(test.size());
+
+  KnnShard shard;
+  mpi::agree(comm, [&] {
+    auto block = read_features(prep, rank_share(reference, comm.size(), comm.rank()));
+    shard = make_knn_shard(std::move(block.values), std::move(block.labels),
+                           static_cast<std::int64_t>(prep.selected.size()),
+                           mpi::block_range(result.reference_rows, comm.size(), comm.rank()).begin,
+                           options.distance);
+  });
+
+  // k by validation accuracy: one search for the largest k serves every candidate.
+  result.chosen_k = options.k.front();
+  if (!validation.empty()) {
+    const auto queries = replicated_features(prep, validation, comm);
+    const auto neighbours =
+        nearest_neighbours(shard, queries.values, queries.rows, k_max, options.block, comm);
+    double best = -1;
+    for (int k : options.k) {
+      const auto predicted = vote_all(neighbours, k, classes);
+      const double a = accuracy(queries.labels, predicted);
+      result.validation_accuracy.push_back(a);
+      if (a > best) {
+        best = a;
+        result.chosen_k = k;
+        result.validation_predicted = predicted;
+      }
+    }
+  } else {
+    result.validation_accuracy.assign(options.k.size(), std::numeric_limits<double>::quiet_NaN());
+  }
+  if (!test.empty()) {
+    const auto queries = replicated_features(prep, test, comm);
+    const auto neighbours = nearest_neighbours(shard, queries.values, queries.rows, result.chosen_k,
+                                               options.block, comm);
+    result.test_predicted = vote_all(neighbours, result.chosen_k, classes);
+  }
+  result.seconds = comm.max(wall_seconds() - start);
+  return result;
+}
+
+nlohmann::ordered_json knn_result_json(const KnnResult& r,
+                                       const std::vector<std::string>& classes) {
+  auto names = [&](const std::vector<std::int32_t>& labels) {
+    std::vector<std::string> out;
+    for (auto l : labels) out.push_back(classes.at(static_cast<std::size_t>(l)));
+    return out;
+  };
+  nlohmann::ordered_json j;
+  j["kind"] = "knn";
+  j["distance"] = distance_name(r.options.distance);
+  j["k"] = r.options.k;
+  nlohmann::ordered_json accuracies = nlohmann::ordered_json::array();
+  for (double a : r.validation_accuracy)
+    accuracies.push_back(std::isnan(a) ? nlohmann::ordered_json(nullptr)
+                                       : nlohmann::ordered_json(a));
+  j["validation_accuracy"] = accuracies;
+  j["chosen_k"] = r.chosen_k;
+  j["block"] = r.options.block;
+  j["reference_rows"] = r.reference_rows;
+  j["validation_rows"] = r.validation_rows;
+  j["test_rows"] = r.test_rows;
+  j["seconds"] = r.seconds;
+  j["validation_predicted"] = names(r.validation_predicted);
+  j["test_predicted"] = names(r.test_predicted);
+  return j;
+}
+
+KnnResult knn_result_from_json(const nlohmann::json& j, const std::vector<std::string>& classes) {
+  auto indices = [&](const nlohmann::json& list) {
+    std::vector<std::int32_t> out;
+    for (const auto& name : list) {
+      const auto it = std::find(classes.begin(), classes.end(), name.get<std::string>());
+      if (it == classes.end()) throw Error("k-NN result: unknown class " + name.dump());
+      out.push_back(static_cast<std::int32_t>(it - classes.begin()));
+    }
+    return out;
+  };
+  try {
+    if (j.at("kind").get<std::string>() != "knn") throw Error("k-NN result: kind is not knn");
+    KnnResult r;
+    r.options.distance = parse_distance(j.at("distance").get<std::string>());
+    r.options.k = j.at("k").get<std::vector<int>>();
+    r.options.block = j.value("block", r.options.block);
+    for (const auto& a : j.at("validation_accuracy"))
+      r.validation_accuracy.push_back(a.is_null() ? std::numeric_limits<double>::quiet_NaN()
+                                                  : a.get<double>());
+    r.chosen_k = j.at("chosen_k").get<int>();
+    r.reference_rows = j.at("reference_rows").get<std::int64_t>();
+    r.validation_rows = j.at("validation_rows").get<std::int64_t>();
+    r.test_rows = j.at("test_rows").get<std::int64_t>();
+    r.seconds = j.value("seconds", 0.0);
+    r.validation_predicted = indices(j.at("validation_predicted"));
+    r.test_predicted = indices(j.at("test_predicted"));
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(std::string("k-NN result: ") + e.what());
+  }
+}
+
+ModelReport describe_knn(const KnnResult& r, const std::string& name, const std::string& file) {
+  ModelReport m;
+  m.kind = "knn";
+  m.name = name;
+  m.file = file;
+  std::string ks, accuracies;
+  for (std::size_t i = 0; i < r.options.k.size(); ++i) {
+    ks += (i ? "," : "") + std::to_string(r.options.k[i]);
+    accuracies +=
+        (i ? " " : "") + std::to_string(r.options.k[i]) + ":" +
+        (std::isnan(r.validation_accuracy[i]) ? std::string("-")
+                                              : strprintf("%.4f", r.validation_accuracy[i]));
+  }
+  m.summary = strprintf(
+      "k-nearest neighbours (%s distance, majority vote; vote ties go to the closer class)\n"
+      "k = %d, chosen from {%s} by validation accuracy (%s)\n"
+      "reference: the %lld training rows; no trained parameters",
+      distance_name(r.options.distance), r.chosen_k, ks.c_str(), accuracies.c_str(),
+      static_cast<long long>(r.reference_rows));
+  m.options = {{"k", std::to_string(r.chosen_k)},
+               {"k_candidates", ks},
+               {"distance", distance_name(r.options.distance)},
+               {"validation_accuracy_per_k", accuracies},
+               {"reference_samples", std::to_string(r.reference_rows)}};
+  for (std::size_t i = 0; i < r.options.k.size(); ++i)
+    if (r.options.k[i] == r.chosen_k) m.validation_accuracy = r.validation_accuracy[i];
+  m.train_seconds = r.seconds;
+  m.predicted = r.test_predicted;
+  return m;
+}
+
+}  // namespace pancan
