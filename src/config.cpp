@@ -2,6 +2,7 @@
 #include "pancan/config.hpp"
 
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,7 +15,10 @@ namespace {
 po::parsed_options config_options(const std::string& command, const std::string& path,
                                   const po::options_description& options) {
   std::ifstream in(path);
-  if (!in) throw UsageError("--config: cannot read " + path);
+  // A directory opens as an empty stream: say so rather than read no options from it.
+  if (!in || std::filesystem::is_directory(path))
+    throw UsageError("--config: cannot read " + path +
+                     (std::filesystem::is_directory(path) ? " (a directory)" : ""));
   po::parsed_options parsed = po::parse_config_file(in, options, /*allow_unregistered=*/true);
   po::parsed_options kept(&options);
   for (auto& option : parsed.options) {
@@ -63,7 +67,12 @@ CommandLine parse_command_line(const std::string& command, const po::options_des
     if (result.values.count("config")) {
       result.config_file = result.values["config"].as<std::string>();
       // store() keeps the first value it sees, so the command line (stored first) wins.
-      po::store(config_options(command, result.config_file, all), result.values);
+      // Errors in the file name it: Boost's own messages do not.
+      try {
+        po::store(config_options(command, result.config_file, all), result.values);
+      } catch (const po::error& e) {
+        throw UsageError(result.config_file + ": " + e.what());
+      }
     }
     po::notify(result.values);
   } catch (const po::error& e) {

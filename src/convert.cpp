@@ -13,6 +13,7 @@
 
 #include "pancan/dataset.hpp"
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/log.hpp"
 
 namespace pancan {
@@ -163,6 +164,7 @@ double cpu_seconds() {
 
 ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
   const double start = wall_seconds();
+  fault::point("convert", "start");
   if (options.compression < 0 || options.compression > 9)
     throw UsageError("--compression: expected 0-9, not " + std::to_string(options.compression));
 
@@ -185,6 +187,7 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
       });
   const double parse_seconds = wall_seconds() - parse_start;
   const double parse_cpu_seconds = cpu_seconds() - parse_cpu_start;
+  fault::point("convert", "parsed");
 
   DatasetInfo info;
   mpi::agree(comm, [&] { info = join(table, labels, options, options.out); });
@@ -205,6 +208,7 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
         {"separator", table.separator == '\t' ? "tab" : "comma"}};
     create_dataset_file(output.path(), info, file_options);
   });
+  fault::point("convert", "writing");
   mpi::agree(comm, [&] {
     // Every rank writes its own blocks; all make the same number of collective calls.
     const auto writes = comm.max(static_cast<std::int64_t>(table.pieces.size()));
@@ -220,6 +224,7 @@ ConvertSummary convert(const ConvertOptions& options, const mpi::Comm& comm) {
     }
     writer.close();
   });
+  fault::point("convert", "written");
   mpi::agree(comm, [&] { output.commit(); });
   const double write_seconds = wall_seconds() - write_start;
 

@@ -364,6 +364,14 @@ class GzipFile {
       throw InputError(path_, 0, 0, std::string("cannot decompress: ") + message);
     }
     out.resize(old + static_cast<std::size_t>(n));
+    // zlib hands out what it could decompress of a cut-off file and only then flags it
+    // (Z_BUF_ERROR, so that growing files can be read): for us it is a broken file.
+    int code = Z_OK;
+    gzerror(file_, &code);
+    if (code == Z_BUF_ERROR)
+      throw InputError(path_, 0, 0,
+                       "cannot decompress: the file ends in the middle of the compressed data "
+                       "(truncated?)");
     return static_cast<std::size_t>(n);
   }
 
@@ -385,6 +393,15 @@ std::string read_whole(const std::string& path) {
   return std::string(file.text());
 }
 
+// A NUL byte in a header line means binary data, not a table: say so instead of
+// reporting whatever the bytes happen to look like.
+void check_text(std::string_view header_line, const std::string& file) {
+  const auto nul = header_line.find('\0');
+  if (nul != std::string_view::npos)
+    throw InputError(file, 1, static_cast<long>(nul) + 1,
+                     "a NUL byte in the header: this is binary data, not a CSV/TSV table");
+}
+
 // What the header line says.
 struct Header {
   char separator = ',';
@@ -401,6 +418,7 @@ Header parse_header(std::string_view line, const TableOptions& options) {
   Header header;
   const std::string& file = options.path;
   if (line.empty()) throw InputError(file, 1, 1, "the first line is empty (expected the header)");
+  check_text(line, file);
   header.separator = resolve_separator(options.separator, line);
   Cells cells = split_line(line, header.separator, file, 1);
   const char* noun = column_noun(options.orientation);
@@ -676,6 +694,7 @@ TextTable read_text_table(const std::string& path, Separator separator) {
   const Line first = line_at(p, limit);
   const std::string_view header(first.begin, static_cast<std::size_t>(first.end - first.begin));
   if (header.empty()) throw InputError(path, 1, 1, "the first line is empty (expected the header)");
+  check_text(header, path);
   table.separator = resolve_separator(separator, header);
   table.header = split_line(header, table.separator, path, 1);
   p = first.next;

@@ -8,6 +8,7 @@
 
 #include "pancan/dataset.hpp"
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/features.hpp"
 #include "pancan/h5.hpp"
 #include "pancan/inputs.hpp"
@@ -144,6 +145,7 @@ void read_provenance(const std::string& path, DataProvenance& data) {
 
 Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
   const double start = wall_seconds();
+  fault::point("evaluate", "start");
   if (options.models.empty()) throw UsageError("--model: at least one model file is needed");
   if (!options.names.empty() && options.names.size() != options.models.size())
     throw UsageError(
@@ -208,10 +210,12 @@ Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
     report.models.push_back(describe_model(models[m], name, options.models[m]));
     report.models.back().predicted = comm.gatherv<std::int32_t>(predicted[m]);
   }
+  fault::point("evaluate", "predicted");
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
     compute_test_metrics(report);
     report.timings.emplace_back("evaluate", wall_seconds() - start);
+    fault::point("evaluate", "writing");
     if (!options.out_dir.empty()) write_report(report, options.out_dir);
   });
   return report;

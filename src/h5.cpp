@@ -573,10 +573,14 @@ File File::create(const std::string& path, const mpi::Comm* comm) {
 File File::open(const std::string& path, Mode mode, const mpi::Comm* comm) {
   if (!is_hdf5(path)) throw Error(path + ": not an HDF5 file (or not readable)");
   Handle fapl = access_list(path, comm);
-  Handle file(checked(H5Fopen(path.c_str(), mode == Mode::ReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR,
-                              fapl.id()),
-                      "opening " + path),
-              H5Fclose);
+  const hid_t id =
+      H5Fopen(path.c_str(), mode == Mode::ReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id());
+  // The signature was there (is_hdf5), so the rest is missing or damaged: most often a
+  // copy or a write that stopped early.
+  if (id < 0)
+    throw Error(path + ": cannot open this HDF5 file (truncated or damaged? h5dump " + path +
+                " may say more)");
+  Handle file(id, H5Fclose);
   return File(std::move(file), path, comm != nullptr);
 }
 

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/h5.hpp"
 #include "pancan/log.hpp"
 
@@ -121,7 +122,7 @@ void save_model(const Model& model, const std::string& path) {
   if (static_cast<std::int64_t>(model.parameters.size()) != n_params)
     throw Error("saving " + path + ": the parameter buffer does not match the architecture");
   const std::string temporary = path + ".tmp";
-  {
+  try {
     auto file = h5::File::create(temporary);
     auto root = file.root();
     root.set_attribute("format", kFormat);
@@ -172,10 +173,19 @@ void save_model(const Model& model, const std::string& path) {
     root.write_string_scalar("summary", nn::summary_table(a));
     if (model.state) write_state(root.create_group("checkpoint"), *model.state);
     file.close();
+    fault::point("train", "checkpoint");
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);  // a full disk must not leave MODEL.tmp
+    throw;
   }
   std::error_code error;
   std::filesystem::rename(temporary, path, error);
-  if (error) throw Error("renaming " + temporary + " to " + path + ": " + error.message());
+  if (error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw Error("renaming " + temporary + " to " + path + ": " + error.message());
+  }
 }
 
 Model load_model(const std::string& path, bool with_state) {

@@ -7,10 +7,12 @@
 #include <unordered_map>
 
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/features.hpp"
 #include "pancan/inputs.hpp"
 #include "pancan/log.hpp"
 #include "pancan/model.hpp"
+#include "pancan/output.hpp"
 #include "pancan/report.hpp"
 
 namespace pancan {
@@ -150,9 +152,15 @@ std::string predictions_csv(const PredictResult& result) {
 
 PredictResult predict(const PredictOptions& options, const mpi::Comm& comm) {
   const double start = wall_seconds();
+  fault::point("predict", "start");
   PredictResult result;
   Model model;
-  mpi::agree(comm, [&] { model = load_model(options.model); });
+  mpi::agree(comm, [&] {
+    // Before any work: a typo in --out must not cost a whole run.
+    for (const auto& path : {options.out, options.metrics})
+      if (comm.is_root() && !path.empty()) check_output_path(path);
+    model = load_model(options.model);
+  });
   result.classes = model.classes;
 
   csv::TableOptions table_options;
@@ -204,6 +212,7 @@ PredictResult predict(const PredictOptions& options, const mpi::Comm& comm) {
   const auto all_samples = comm.gatherv<std::int64_t>(my_samples);
   const auto all_predicted = comm.gatherv<std::int32_t>(my_predicted);
   const auto all_probabilities = comm.gatherv<float>(my_probabilities);
+  fault::point("predict", "predicted");
 
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
@@ -224,6 +233,7 @@ PredictResult predict(const PredictOptions& options, const mpi::Comm& comm) {
       const auto truth = read_labels(options, table, model.classes);
       result.metrics = compute_metrics(model.classes, truth, result.predicted);
     }
+    fault::point("predict", "writing");
     if (!options.out.empty()) write_text_atomically(options.out, predictions_csv(result));
     if (result.metrics) {
       auto json = metrics_json(*result.metrics);

@@ -10,6 +10,7 @@
 #include "pancan/config.hpp"
 #include "pancan/dataset.hpp"
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/h5.hpp"
 #include "pancan/log.hpp"
 #include "pancan/stats.hpp"
@@ -215,6 +216,7 @@ void store_atomically(const std::string& path, const PrepareOptions& options,
   try {
     std::filesystem::copy_file(path, temporary, std::filesystem::copy_options::overwrite_existing);
     write_results(temporary, options, results);
+    fault::point("prepare", "writing");
     std::filesystem::rename(temporary, path);
   } catch (const std::filesystem::filesystem_error& e) {
     std::error_code ignored;
@@ -255,6 +257,7 @@ void validate(const PrepareOptions& options) {
 
 PrepareResult prepare(const PrepareOptions& options, const mpi::Comm& comm) {
   const double start = wall_seconds();
+  fault::point("prepare", "start");
   validate(options);
   PrepareResult result;
 
@@ -296,6 +299,7 @@ PrepareResult prepare(const PrepareOptions& options, const mpi::Comm& comm) {
   result.pass_cpu_seconds = comm.sum(cpu_seconds() - pass_cpu_start);
   result.bytes_read = comm.sum(block.bytes_read);
   result.whole_chunks = block.whole_chunks;
+  fault::point("prepare", "statistics");
 
   // Shares are contiguous and in rank order, so the concatenation is in gene order.
   const auto variances = comm.allgatherv<double>(block.variances);

@@ -8,6 +8,7 @@
 #include "pancan/features.hpp"
 #include "pancan/log.hpp"
 #include "pancan/mpi.hpp"
+#include "pancan/output.hpp"
 
 namespace pancan::cli {
 
@@ -90,6 +91,7 @@ int train(const Args& args) {
   Preparation prep;
   ShardedData train_shard, validation_shard;
   mpi::agree(comm, [&] {
+    if (comm.is_root()) check_output_path(control.checkpoint_path);
     prep = read_preparation(data);
     train_shard = read_shard(prep, Split::Train, comm);
     validation_shard = read_shard(prep, Split::Validation, comm);
