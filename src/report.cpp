@@ -14,6 +14,7 @@
 #include <fstream>
 #include <limits>
 
+#include "pancan/cv.hpp"
 #include "pancan/error.hpp"
 #include "pancan/log.hpp"
 
@@ -100,18 +101,31 @@ std::optional<EpochRecord> selected_epoch(const ModelReport& model) {
   return model.history.back();
 }
 
+namespace {
+
+// The validation scores that stand for a model: its selected epoch's, or for a model
+// without history (k-NN) its validation accuracy with no loss (+inf: it loses an accuracy
+// tie to a network).
+std::optional<std::pair<double, double>> validation_scores(const ModelReport& model) {
+  if (const auto e = selected_epoch(model)) return std::make_pair(e->val_accuracy, e->val_loss);
+  if (!std::isnan(model.validation_accuracy))
+    return std::make_pair(model.validation_accuracy, std::numeric_limits<double>::infinity());
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::size_t> best_model(const Report& report) {
   std::optional<std::size_t> best;
-  std::optional<EpochRecord> best_epoch;
+  std::pair<double, double> best_scores;
   for (std::size_t i = 0; i < report.models.size(); ++i) {
-    const auto e = selected_epoch(report.models[i]);
-    if (!e || std::isnan(e->val_accuracy)) continue;  // trained without validation rows
-    const bool better =
-        !best_epoch || e->val_accuracy > best_epoch->val_accuracy ||
-        (e->val_accuracy == best_epoch->val_accuracy && e->val_loss < best_epoch->val_loss);
+    const auto scores = validation_scores(report.models[i]);
+    if (!scores || std::isnan(scores->first)) continue;  // trained without validation rows
+    const bool better = !best || scores->first > best_scores.first ||
+                        (scores->first == best_scores.first && scores->second < best_scores.second);
     if (better) {
       best = i;
-      best_epoch = e;
+      best_scores = *scores;
     }
   }
   return best;
@@ -199,6 +213,7 @@ namespace {
 ojson model_json(const Report& report, const ModelReport& model) {
   ojson j;
   j["name"] = model.name;
+  j["kind"] = model.kind;
   j["file"] = model.file;
   j["parameters"] = model.parameters;
   ojson layers = ojson::array();
@@ -214,6 +229,7 @@ ojson model_json(const Report& report, const ModelReport& model) {
   j["options"] = pairs_json(model.options);
   j["train_seconds"] = model.train_seconds;
   j["kept_epoch"] = model.kept_epoch;
+  j["validation_accuracy"] = model.validation_accuracy;  // NaN (null) for networks
   ojson history = ojson::array();
   for (const auto& e : model.history)
     history.push_back({{"epoch", e.epoch},
@@ -277,6 +293,78 @@ std::vector<std::int32_t> class_indices(const std::vector<std::string>& classes,
 
 }  // namespace
 
+ojson cv_json(const CrossValidation& cv) {
+  auto interval = [](const MeanInterval& m) {
+    return ojson{{"n", m.n}, {"mean", m.mean}, {"sd", m.sd}, {"low", m.low}, {"high", m.high}};
+  };
+  auto test = [&](const PairedTest& t) {
+    return ojson{{"mean_difference", t.difference.mean},
+                 {"sd", t.difference.sd},
+                 {"low", t.difference.low},
+                 {"high", t.difference.high},
+                 {"n", t.difference.n},
+                 {"t", t.t},
+                 {"p_value", t.p_value}};
+  };
+  ojson j;
+  j["folds"] = cv.folds;
+  j["repeats"] = cv.repeats;
+  j["seed"] = cv.seed;
+  j["rows"] = cv.rows;
+  j["level"] = cv.level;
+  j["seconds"] = cv.seconds;
+  ojson models = ojson::array();
+  for (const auto& m : cv.models) {
+    ojson folds = ojson::array();
+    for (const auto& f : m.folds)
+      folds.push_back({{"repeat", f.repeat},
+                       {"fold", f.fold},
+                       {"accuracy", f.accuracy},
+                       {"macro_f1", f.macro_f1},
+                       {"rows", f.rows},
+                       {"note", f.note}});
+    models.push_back({{"name", m.name},
+                      {"kind", m.kind},
+                      {"accuracy", interval(m.accuracy)},
+                      {"macro_f1", interval(m.macro_f1)},
+                      {"folds", folds}});
+  }
+  j["models"] = models;
+  ojson comparisons = ojson::array();
+  for (const auto& c : cv.comparisons)
+    comparisons.push_back({{"first", c.first},
+                           {"second", c.second},
+                           {"difference", "first - second, per fold"},
+                           {"accuracy", test(c.accuracy)},
+                           {"macro_f1", test(c.macro_f1)}});
+  j["comparisons"] = comparisons;
+  return j;
+}
+
+CrossValidation cv_from_json(const nlohmann::json& j) {
+  const std::string where = "cross_validation.";
+  CrossValidation cv;
+  cv.folds = field<int>(j, "folds", where);
+  cv.repeats = field<int>(j, "repeats", where);
+  cv.seed = j.value("seed", std::uint64_t{0});
+  cv.rows = j.value("rows", std::int64_t{0});
+  cv.level = j.value("level", 0.95);
+  cv.seconds = j.value("seconds", 0.0);
+  for (const auto& mj : field<nlohmann::json>(j, "models", where)) {
+    CvModelSummary m;
+    m.name = field<std::string>(mj, "name", where + "models[].");
+    m.kind = mj.value("kind", "network");
+    for (const auto& f : field<nlohmann::json>(mj, "folds", where + "models[]."))
+      m.folds.push_back(
+          {field<int>(f, "repeat", where + "folds[]."), field<int>(f, "fold", where + "folds[]."),
+           number(f, "accuracy", where + "folds[]."), number(f, "macro_f1", where + "folds[]."),
+           f.value("rows", std::int64_t{0}), f.value("note", "")});
+    cv.models.push_back(std::move(m));
+  }
+  summarise_cv(cv);  // the summaries follow from the fold scores
+  return cv;
+}
+
 ojson report_json(const Report& report) {
   ojson j;
   j["title"] = report.title;
@@ -300,18 +388,25 @@ ojson report_json(const Report& report) {
   j["timings"] = timings;
   if (auto best = best_model(report)) {
     const auto& model = report.models[*best];
-    const auto epoch = *selected_epoch(model);
-    j["best_model"] = {{"name", model.name},
-                       {"chosen_by", "val_accuracy, then val_loss"},
-                       {"epoch", epoch.epoch},
-                       {"val_accuracy", epoch.val_accuracy},
-                       {"val_loss", epoch.val_loss}};
+    if (const auto epoch = selected_epoch(model))
+      j["best_model"] = {{"name", model.name},
+                         {"chosen_by", "val_accuracy, then val_loss"},
+                         {"epoch", epoch->epoch},
+                         {"val_accuracy", epoch->val_accuracy},
+                         {"val_loss", epoch->val_loss}};
+    else
+      j["best_model"] = {{"name", model.name},
+                         {"chosen_by", "val_accuracy, then val_loss"},
+                         {"epoch", nullptr},
+                         {"val_accuracy", model.validation_accuracy},
+                         {"val_loss", nullptr}};
   } else {
     j["best_model"] = nullptr;
   }
   ojson models = ojson::array();
   for (const auto& model : report.models) models.push_back(model_json(report, model));
   j["models"] = models;
+  if (report.cv) j["cross_validation"] = cv_json(*report.cv);
   return j;
 }
 
@@ -341,6 +436,9 @@ Report report_from_json(const nlohmann::json& j) {
     const std::string where = "models[" + std::to_string(i) + "].";
     ModelReport m;
     m.name = field<std::string>(mj, "name", where);
+    m.kind = mj.value("kind", m.kind);
+    if (mj.contains("validation_accuracy"))
+      m.validation_accuracy = number(mj, "validation_accuracy", where);
     m.file = mj.value("file", "");
     m.parameters = field<std::int64_t>(mj, "parameters", where);
     m.summary = mj.value("summary", "");
@@ -383,6 +481,7 @@ Report report_from_json(const nlohmann::json& j) {
     r.models.push_back(std::move(m));
   }
   compute_test_metrics(r);
+  if (j.contains("cross_validation")) r.cv = cv_from_json(j.at("cross_validation"));
   return r;
 }
 
@@ -406,8 +505,14 @@ std::vector<std::pair<std::string, std::vector<std::string>>> comparison_rows(
   };
   auto epoch_value = [](const ModelReport& m, auto member) -> std::string {
     auto e = selected_epoch(m);
+    if (!e && member == &EpochRecord::val_accuracy && !std::isnan(m.validation_accuracy))
+      return fixed(m.validation_accuracy);  // k-NN: the chosen k's validation accuracy
     return e ? fixed((*e).*member) : "-";
   };
+  add("kind", [](const ModelReport& m) {
+    if (m.kind == "knn") return std::string("k-NN");
+    return m.layers.size() <= 1 ? std::string("softmax regression") : std::string("network");
+  });
   add("parameters", [](const ModelReport& m) { return with_commas(m.parameters); });
   add("selected epoch", [](const ModelReport& m) {
     auto e = selected_epoch(m);
@@ -438,9 +543,13 @@ std::string best_model_sentence(const Report& report, bool markdown) {
   const auto best = best_model(report);
   if (!best) return "No model has a training history, so none is named best.";
   const auto& m = report.models[*best];
-  const auto e = *selected_epoch(m);
   const std::string name =
       markdown ? "**" + m.name + "**" : "<strong>" + html_escape(m.name) + "</strong>";
+  const auto chosen = selected_epoch(m);
+  if (!chosen)
+    return "Best model by validation accuracy (ties: lower validation loss): " + name + " (" +
+           fixed(m.validation_accuracy) + "). The test split is only scored, never used to choose.";
+  const auto e = *chosen;
   return "Best model by validation accuracy (ties: lower validation loss): " + name + " (" +
          fixed(e.val_accuracy) + " at epoch " + std::to_string(e.epoch) + ", validation loss " +
          fixed(e.val_loss) + "). The test split is only scored, never used to choose.";
@@ -462,6 +571,70 @@ std::vector<std::pair<std::string, std::string>> data_rows(const Report& report)
   for (const auto& p : d.preparation) rows.push_back(p);
   rows.emplace_back("MPI ranks", std::to_string(report.ranks));
   return rows;
+}
+
+}  // namespace
+
+namespace {
+
+std::string interval_text(const MeanInterval& m) {
+  if (std::isnan(m.low)) return "-";
+  return "[" + fixed(m.low) + ", " + fixed(m.high) + "]";
+}
+
+std::string p_text(double p) {
+  if (std::isnan(p)) return "-";
+  return p < 1e-4 ? strprintf("%.1e", p) : fixed(p);
+}
+
+std::string cv_sentence(const CrossValidation& cv) {
+  return strprintf(
+      "Stratified %d-fold cross-validation, %d repeat%s, over the %lld training + validation "
+      "samples (the test split is not used); every model is fitted again on each fold's other "
+      "folds and scored on the fold. Mean, standard deviation and %.0f%% t interval over the %d "
+      "fold scores; the paired t-tests compare two models on the same folds. Folds of one "
+      "repeat share training samples, so the intervals are somewhat optimistic.",
+      cv.folds, cv.repeats, cv.repeats == 1 ? "" : "s", static_cast<long long>(cv.rows),
+      100 * cv.level, cv.folds * cv.repeats);
+}
+
+std::string cv_markdown(const CrossValidation& cv) {
+  std::string md = "\n## Baselines and cross-validation\n\n" + cv_sentence(cv) + "\n\n";
+  md +=
+      "| model | kind | accuracy | sd | 95% interval | macro F1 | sd | 95% interval |\n"
+      "|---|---|---:|---:|---|---:|---:|---|\n";
+  for (const auto& m : cv.models)
+    md += "| " + md_cell(m.name) + " | " + m.kind + " | " + fixed(m.accuracy.mean) + " | " +
+          fixed(m.accuracy.sd) + " | " + interval_text(m.accuracy) + " | " +
+          fixed(m.macro_f1.mean) + " | " + fixed(m.macro_f1.sd) + " | " +
+          interval_text(m.macro_f1) + " |\n";
+  if (!cv.comparisons.empty()) {
+    md +=
+        "\n### Paired comparisons (first - second, same folds)\n\n"
+        "| models | accuracy difference | 95% interval | p | macro-F1 difference | 95% interval "
+        "| p |\n|---|---:|---|---:|---:|---|---:|\n";
+    for (const auto& c : cv.comparisons)
+      md += "| " + md_cell(c.first) + " - " + md_cell(c.second) + " | " +
+            fixed(c.accuracy.difference.mean) + " | " + interval_text(c.accuracy.difference) +
+            " | " + p_text(c.accuracy.p_value) + " | " + fixed(c.macro_f1.difference.mean) + " | " +
+            interval_text(c.macro_f1.difference) + " | " + p_text(c.macro_f1.p_value) + " |\n";
+  }
+  md += "\n### Accuracy per fold\n\n| model |";
+  const auto tasks = cv.models.empty() ? 0 : cv.models.front().folds.size();
+  for (std::size_t t = 0; t < tasks; ++t) {
+    const auto& f = cv.models.front().folds[t];
+    md += strprintf(" r%d f%d |", f.repeat + 1, f.fold + 1);
+  }
+  md += "\n|---|";
+  for (std::size_t t = 0; t < tasks; ++t) md += "---:|";
+  md += "\n";
+  for (const auto& m : cv.models) {
+    md += "| " + md_cell(m.name) + " |";
+    for (const auto& f : m.folds)
+      md += " " + fixed(f.accuracy) + (f.note.empty() ? "" : " (" + f.note + ")") + " |";
+    md += "\n";
+  }
+  return md;
 }
 
 }  // namespace
@@ -495,26 +668,30 @@ std::string report_markdown(const Report& report) {
       md += "\n\n";
     }
     if (!m.summary.empty()) md += "### Summary\n\n```text\n" + m.summary + "\n```\n\n";
-    md +=
-        "### Parameters per layer\n\n| layer | type | output shape | parameters |\n"
-        "|---|---|---|---:|\n";
-    for (const auto& l : m.layers)
-      md += "| " + md_cell(l.name) + " | " + md_cell(l.type) + " | " + md_cell(l.output_shape) +
-            " | " + parameter_justification(l) + " |\n";
-    md += "| **total** | | | **" + with_commas(m.parameters) + "** |\n";
-
-    md +=
-        "\n### Learning curves (train vs validation)\n\n"
-        "| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n"
-        "|---:|---:|---:|---:|---:|---:|\n";
-    for (const auto& e : m.history)
-      md += "| " + std::to_string(e.epoch) + " | " + fixed(e.loss) + " | " + fixed(e.accuracy) +
-            " | " + fixed(e.val_loss) + " | " + fixed(e.val_accuracy) + " | " +
-            fixed(e.seconds, 2) + " |\n";
+    if (!m.layers.empty()) {  // k-NN has no layers and no learning curves
+      md +=
+          "### Parameters per layer\n\n| layer | type | output shape | parameters |\n"
+          "|---|---|---|---:|\n";
+      for (const auto& l : m.layers)
+        md += "| " + md_cell(l.name) + " | " + md_cell(l.type) + " | " + md_cell(l.output_shape) +
+              " | " + parameter_justification(l) + " |\n";
+      md += "| **total** | | | **" + with_commas(m.parameters) + "** |\n\n";
+    }
+    if (!m.history.empty()) {
+      md +=
+          "### Learning curves (train vs validation)\n\n"
+          "| epoch | loss | accuracy | val_loss | val_accuracy | seconds |\n"
+          "|---:|---:|---:|---:|---:|---:|\n";
+      for (const auto& e : m.history)
+        md += "| " + std::to_string(e.epoch) + " | " + fixed(e.loss) + " | " + fixed(e.accuracy) +
+              " | " + fixed(e.val_loss) + " | " + fixed(e.val_accuracy) + " | " +
+              fixed(e.seconds, 2) + " |\n";
+      md += "\n";
+    }
 
     const auto& t = m.test;
     md +=
-        "\n### Test confusion matrix (rows: true class, columns: predicted class)\n\n"
+        "### Test confusion matrix (rows: true class, columns: predicted class)\n\n"
         "| true \\ predicted |";
     for (const auto& c : t.classes) md += " " + md_cell(c) + " |";
     md += "\n|---|";
@@ -536,6 +713,8 @@ std::string report_markdown(const Report& report) {
     md += md_scores_row("macro avg", t.macro_avg);
     md += md_scores_row("weighted avg", t.weighted_avg);
   }
+
+  if (report.cv) md += cv_markdown(*report.cv);
 
   if (!report.timings.empty()) {
     md += "\n## Timings\n\n| stage | seconds |\n|---|---:|\n";
@@ -717,6 +896,122 @@ svg text{font-family:inherit;font-size:11px;fill:#333}svg .chart-title{font-size
 
 }  // namespace
 
+namespace {
+
+// One row per model: the fold scores (small grey dots), the t interval (bar with caps)
+// and the mean (large dot), on a shared x axis of the metric.
+std::string svg_intervals(const CrossValidation& cv, bool accuracy) {
+  const std::string metric = accuracy ? "accuracy" : "macro F1";
+  auto summary = [&](const CvModelSummary& m) { return accuracy ? m.accuracy : m.macro_f1; };
+  auto value = [&](const CvFoldScore& f) { return accuracy ? f.accuracy : f.macro_f1; };
+  double lo = 1, hi = 0;
+  for (const auto& m : cv.models) {
+    for (const auto& f : m.folds) {
+      lo = std::min(lo, value(f));
+      hi = std::max(hi, value(f));
+    }
+    const auto s = summary(m);
+    if (!std::isnan(s.low)) {
+      lo = std::min(lo, s.low);
+      hi = std::max(hi, s.high);
+    }
+  }
+  if (!(hi > lo)) {
+    lo -= 0.05;
+    hi += 0.05;
+  }
+  const double pad = 0.05 * (hi - lo);
+  lo = std::max(0.0, lo - pad);
+  hi = std::min(1.0, hi + pad);
+  if (!(hi > lo)) hi = lo + 0.01;
+  const double left = 130, right = 24, top = 30, row = 30, bottom = 40, width = 560;
+  const double plot_w = width - left - right;
+  const double plot_h = row * static_cast<double>(cv.models.size());
+  const double height = top + plot_h + bottom;
+  auto x_of = [&](double v) { return left + (v - lo) / (hi - lo) * plot_w; };
+  std::string svg = strprintf(
+      "<svg class=\"cv-interval\" data-metric=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" "
+      "width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" role=\"img\">",
+      accuracy ? "accuracy" : "macro_f1", width, height, width, height);
+  const std::string title = "cross-validated " + metric + ": mean and 95% interval";
+  svg += "<title>" + html_escape(title) + "</title>";
+  svg += strprintf("<text x=\"%.1f\" y=\"18\" class=\"chart-title\">%s</text>", left,
+                   html_escape(title).c_str());
+  svg += strprintf(
+      "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fff\" stroke=\"#999\"/>",
+      left, top, plot_w, plot_h);
+  const double step = tick_step(hi - lo, 5);
+  for (double v = std::ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) {
+    const double x = x_of(v);
+    svg += strprintf("<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e5e5e5\"/>",
+                     x, x, top, top + plot_h);
+    svg += strprintf("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"tick\">%s</text>",
+                     x, top + plot_h + 16, strprintf("%g", std::round(v / step) * step).c_str());
+  }
+  svg += strprintf("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"axis\">%s</text>",
+                   left + plot_w / 2, height - 6, html_escape(metric).c_str());
+  for (std::size_t i = 0; i < cv.models.size(); ++i) {
+    const auto& m = cv.models[i];
+    const auto s = summary(m);
+    const double y = top + row * (static_cast<double>(i) + 0.5);
+    svg += strprintf("<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" class=\"tick\">%s</text>",
+                     left - 8, y + 4, html_escape(m.name).c_str());
+    for (const auto& f : m.folds)
+      svg += strprintf(
+          "<circle class=\"fold\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"#9e9e9e\">"
+          "<title>%s repeat %d fold %d: %.4f</title></circle>",
+          x_of(value(f)), y + 7, html_escape(m.name).c_str(), f.repeat + 1, f.fold + 1, value(f));
+    if (!std::isnan(s.low)) {
+      const double x1 = x_of(std::max(lo, s.low)), x2 = x_of(std::min(hi, s.high));
+      svg += strprintf(
+          "<line class=\"interval\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+          "stroke=\"#1f77b4\" stroke-width=\"2.5\"><title>%s 95%% interval [%.4f, %.4f]</title>"
+          "</line>",
+          x1, x2, y, y, html_escape(m.name).c_str(), s.low, s.high);
+      for (double x : {x1, x2})
+        svg += strprintf(
+            "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#1f77b4\" "
+            "stroke-width=\"2\"/>",
+            x, x, y - 6, y + 6);
+    }
+    svg += strprintf(
+        "<circle class=\"mean\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"#d62728\"><title>%s mean "
+        "%.4f (sd %.4f)</title></circle>",
+        x_of(std::clamp(s.mean, lo, hi)), y, html_escape(m.name).c_str(), s.mean, s.sd);
+  }
+  return svg + "</svg>";
+}
+
+std::string cv_html(const CrossValidation& cv) {
+  std::string h = "<h2 id=\"cv\">Baselines and cross-validation</h2>\n<p class=\"note\">" +
+                  html_escape(cv_sentence(cv)) + "</p>\n";
+  h += "<table id=\"cv-summary\"><tr><th>model</th><th>kind</th><th>accuracy</th><th>sd</th>"
+       "<th>95% interval</th><th>macro F1</th><th>sd</th><th>95% interval</th></tr>";
+  for (const auto& m : cv.models)
+    h += "<tr><th>" + html_escape(m.name) + "</th><td>" + html_escape(m.kind) + "</td><td>" +
+         fixed(m.accuracy.mean) + "</td><td>" + fixed(m.accuracy.sd) + "</td><td>" +
+         interval_text(m.accuracy) + "</td><td>" + fixed(m.macro_f1.mean) + "</td><td>" +
+         fixed(m.macro_f1.sd) + "</td><td>" + interval_text(m.macro_f1) + "</td></tr>";
+  h += "</table>\n<div class=\"panels\"><div class=\"panel\">" + svg_intervals(cv, true) +
+       "</div><div class=\"panel\">" + svg_intervals(cv, false) + "</div></div>\n";
+  if (!cv.comparisons.empty()) {
+    h += "<h3>Paired comparisons (first &minus; second, same folds)</h3>\n"
+         "<table id=\"cv-comparisons\"><tr><th>models</th><th>accuracy difference</th>"
+         "<th>95% interval</th><th>p</th><th>macro-F1 difference</th><th>95% interval</th>"
+         "<th>p</th></tr>";
+    for (const auto& c : cv.comparisons)
+      h += "<tr><th>" + html_escape(c.first) + " &minus; " + html_escape(c.second) + "</th><td>" +
+           fixed(c.accuracy.difference.mean) + "</td><td>" + interval_text(c.accuracy.difference) +
+           "</td><td>" + p_text(c.accuracy.p_value) + "</td><td>" +
+           fixed(c.macro_f1.difference.mean) + "</td><td>" + interval_text(c.macro_f1.difference) +
+           "</td><td>" + p_text(c.macro_f1.p_value) + "</td></tr>";
+    h += "</table>\n";
+  }
+  return h;
+}
+
+}  // namespace
+
 std::string report_html(const Report& report) {
   const auto best = best_model(report);
   std::string h =
@@ -751,6 +1046,7 @@ std::string report_html(const Report& report) {
   h += "<h2>Learning curves</h2>\n<p class=\"note\">Train (solid) and validation (dashed) per "
        "epoch.</p>\n<div class=\"panels\">";
   for (const auto& m : report.models) {
+    if (m.history.empty()) continue;  // k-NN: nothing was trained
     Series loss{"train loss", {}, "#1f77b4"}, val_loss{"validation loss", {}, "#ff7f0e", true};
     Series acc{"train accuracy", {}, "#1f77b4"},
         val_acc{"validation accuracy", {}, "#ff7f0e", true};
@@ -788,13 +1084,15 @@ std::string report_html(const Report& report) {
     h += html_scores_row("macro avg", t.macro_avg, true);
     h += html_scores_row("weighted avg", t.weighted_avg, true);
     h += "</table>";
-    h += "<table class=\"layers\"><tr><th>layer</th><th>type</th><th>output shape</th>"
-         "<th>parameters</th></tr>";
-    for (const auto& l : m.layers)
-      h += "<tr><th>" + html_escape(l.name) + "</th><td>" + html_escape(l.type) + "</td><td>" +
-           html_escape(l.output_shape) + "</td><td>" + parameter_justification(l) + "</td></tr>";
-    h += "<tr><th>total</th><td></td><td></td><td><strong>" + with_commas(m.parameters) +
-         "</strong></td></tr></table>";
+    if (!m.layers.empty()) {
+      h += "<table class=\"layers\"><tr><th>layer</th><th>type</th><th>output shape</th>"
+           "<th>parameters</th></tr>";
+      for (const auto& l : m.layers)
+        h += "<tr><th>" + html_escape(l.name) + "</th><td>" + html_escape(l.type) + "</td><td>" +
+             html_escape(l.output_shape) + "</td><td>" + parameter_justification(l) + "</td></tr>";
+      h += "<tr><th>total</th><td></td><td></td><td><strong>" + with_commas(m.parameters) +
+           "</strong></td></tr></table>";
+    }
     if (!m.summary.empty()) h += "<pre class=\"summary\">" + html_escape(m.summary) + "</pre>";
     if (!m.options.empty()) {
       h += "<p class=\"note\">Trained with";
@@ -805,6 +1103,8 @@ std::string report_html(const Report& report) {
     h += "</section>";
   }
   h += "</div>\n";
+
+  if (report.cv) h += cv_html(*report.cv);
 
   if (!report.timings.empty()) {
     h += "<h2>Timings</h2>\n<table id=\"timings\"><tr><th>stage</th><th>seconds</th></tr>";

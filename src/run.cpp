@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "pancan/error.hpp"
 #include "pancan/evaluate.hpp"
 #include "pancan/features.hpp"
+#include "pancan/knn.hpp"
 #include "pancan/log.hpp"
 #include "pancan/nn.hpp"
 #include "pancan/report.hpp"
@@ -27,24 +29,6 @@ std::string fnv1a_hex(const std::string& text) {
     h *= 0x100000001b3ULL;
   }
   return strprintf("%016llx", static_cast<unsigned long long>(h));
-}
-
-ModelSpec parse_model_spec(const std::string& text) {
-  const auto colon = text.find(':');
-  ModelSpec spec;
-  spec.name = text.substr(0, colon);
-  const bool name_ok =
-      !spec.name.empty() && std::all_of(spec.name.begin(), spec.name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-      });
-  if (colon == std::string::npos || !name_ok)
-    throw UsageError("--model: '" + text +
-                     "' is not NAME:HIDDEN (e.g. model2:100,10; NAME: letters, digits, _ or -)");
-  for (int size : parse_int_list("model", text.substr(colon + 1))) {
-    if (size < 1) throw UsageError("--model: layer sizes must be positive in '" + text + "'");
-    spec.hidden.push_back(size);
-  }
-  return spec;
 }
 
 namespace {
@@ -167,14 +151,27 @@ void print_summary(const RunOptions& options, const RunResult& result, const Pre
                    static_cast<long long>(prep.dataset.samples), result.seconds);
   for (const auto& m : report.models) {
     const auto e = selected_epoch(m);
-    s += strprintf("  %-22s test accuracy %.4f, macro F1 %.4f, val_accuracy %s, %s parameters\n",
+    const double val = e ? e->val_accuracy : m.validation_accuracy;
+    s += strprintf("  %-22s test accuracy %.4f, macro F1 %.4f, val_accuracy %s, %s\n",
                    m.name.c_str(), m.test.accuracy, m.test.macro_avg.f1,
-                   e ? strprintf("%.4f", e->val_accuracy).c_str() : "-",
-                   nn::with_thousands(m.parameters).c_str());
+                   std::isnan(val) ? "-" : strprintf("%.4f", val).c_str(),
+                   m.kind == "knn" ? "k-NN, no parameters"
+                                   : (nn::with_thousands(m.parameters) + " parameters").c_str());
   }
+  if (report.cv)
+    for (const auto& m : report.cv->models)
+      s += strprintf(
+          "  %-22s %d-fold CV accuracy %.4f +- %.4f (95%% CI [%.4f, %.4f]), macro F1 %.4f\n",
+          m.name.c_str(), report.cv->folds, m.accuracy.mean, m.accuracy.sd, m.accuracy.low,
+          m.accuracy.high, m.macro_f1.mean);
   if (auto best = best_model(report))
     s += strprintf("  %-22s %s\n", "best (by validation)", report.models[*best].name.c_str());
-  s += strprintf("  %-22s %s (also report.md, report.json)", "report", result.report_html.c_str());
+  if (options.cv_only)
+    s += strprintf("  %-22s %s/cv.json%s", "cross-validation", options.out.c_str(),
+                   fs::exists(result.report_html) ? " (and its section in report.html)" : "");
+  else
+    s +=
+        strprintf("  %-22s %s (also report.md, report.json)", "report", result.report_html.c_str());
   say(s);
 }
 
@@ -185,6 +182,9 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
   if (options.expression.empty() || options.labels.empty())
     throw UsageError("--expression and --labels are required (on the command line or in --config)");
   if (options.models.empty()) throw UsageError("--model: at least one model is needed");
+  if (!options.cv_only && std::all_of(options.models.begin(), options.models.end(),
+                                      [](const ModelSpec& m) { return m.knn; }))
+    throw UsageError("--model: at least one network (NAME:HIDDEN) is needed besides k-NN");
   const std::string out = options.out;
   {
     PrepareOptions check = options.prepare;
@@ -259,7 +259,7 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
     result.stages.push_back(timing);
   }
 
-  // --- train, one model at a time -----------------------------------------------------
+  // --- train, one model at a time (k-NN models: search) --------------------------------
   Preparation prep;
   mpi::agree(comm, [&] { prep = read_preparation(dataset); });
   ShardedData train_shard, validation_shard;
@@ -267,6 +267,49 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
   std::vector<std::string> model_files;
   nlohmann::ordered_json model_hashes = nlohmann::ordered_json::array();
   for (const auto& spec : options.models) {
+    if (options.cv_only) break;
+    if (spec.knn) {
+      const std::string result_file = out + "/" + spec.name + ".knn.json";
+      model_files.push_back(result_file);
+      KnnOptions o = options.knn;
+      o.distance = spec.distance;
+      Stage stage{"knn " + spec.name,
+                  out + "/stamps/knn-" + spec.name + ".json",
+                  {},
+                  {dataset},
+                  {result_file}};
+      stage.options = {
+          {"after", prepare_stage.hash()}, {"distance", distance_name(o.distance)}, {"k", o.k}};
+      model_hashes.push_back(stage.hash());
+      StageTiming timing;
+      timing.stage = stage.name;
+      const double t = wall_seconds();
+      if (decide(stage, options.force, false, comm) == Action::Skip) {
+        timing.skipped = true;
+        say(stage.name + ": " + result_file + " is up to date");
+      } else {
+        const auto r =
+            run_knn(o, prep, split_rows(prep, Split::Train), split_rows(prep, Split::Validation),
+                    split_rows(prep, Split::Test), comm);
+        mpi::agree(comm, [&] {
+          if (comm.is_root())
+            write_text_atomically(result_file,
+                                  knn_result_json(r, prep.dataset.classes).dump(1) + "\n");
+        });
+        write_stamp(stage, true, comm);
+        say(strprintf("%s: k = %d (validation accuracy %.4f), %s distance, %.2f s",
+                      stage.name.c_str(), r.chosen_k,
+                      describe_knn(r, spec.name, result_file).validation_accuracy,
+                      distance_name(o.distance), r.seconds));
+        timing.note = strprintf(
+            "%.0f queries/s, k = %d",
+            static_cast<double>(r.validation_rows + r.test_rows) / std::max(r.seconds, 1e-9),
+            r.chosen_k);
+      }
+      timing.seconds = wall_seconds() - t;
+      result.stages.push_back(timing);
+      continue;
+    }
     const std::string model_file = out + "/" + spec.name + ".h5";
     model_files.push_back(model_file);
     TrainOptions o = options.train;
@@ -327,17 +370,18 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
 
   // --- evaluate and report ------------------------------------------------------------
   result.report_html = out + "/report.html";
-  Stage evaluate_stage{"evaluate + report",
-                       out + "/stamps/evaluate.json",
-                       {},
-                       {dataset},
-                       {out + "/report.json", out + "/report.md", result.report_html}};
-  evaluate_stage.inputs.insert(evaluate_stage.inputs.end(), model_files.begin(), model_files.end());
-  nlohmann::ordered_json names = nlohmann::ordered_json::array();
-  for (const auto& spec : options.models) names.push_back(spec.name);
-  evaluate_stage.options = {{"after", model_hashes}, {"names", names}};
   Report report;
-  {
+  if (!options.cv_only) {
+    Stage evaluate_stage{"evaluate + report",
+                         out + "/stamps/evaluate.json",
+                         {},
+                         {dataset},
+                         {out + "/report.json", out + "/report.md", result.report_html}};
+    evaluate_stage.inputs.insert(evaluate_stage.inputs.end(), model_files.begin(),
+                                 model_files.end());
+    nlohmann::ordered_json names = nlohmann::ordered_json::array();
+    for (const auto& spec : options.models) names.push_back(spec.name);
+    evaluate_stage.options = {{"after", model_hashes}, {"names", names}};
     StageTiming timing;
     timing.stage = evaluate_stage.name;
     const double t = wall_seconds();
@@ -350,26 +394,120 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
         report = report_from_json(nlohmann::json::parse(in));
       });
     } else {
+      // Networks through evaluate (sharded inference); k-NN models already hold their test
+      // predictions. The report lists them in the order of --model.
       EvaluateOptions o;
       o.data = dataset;
-      o.models = model_files;
-      for (const auto& spec : options.models) o.names.push_back(spec.name);
-      report = evaluate(o, comm);
+      for (std::size_t m = 0; m < options.models.size(); ++m) {
+        if (options.models[m].knn) continue;
+        o.models.push_back(model_files[m]);
+        o.names.push_back(options.models[m].name);
+      }
+      const auto networks = evaluate(o, comm);
       timing.seconds = wall_seconds() - t;
-      timing.note = strprintf("%lld test samples x %zu models",
-                              static_cast<long long>(report.data.test), report.models.size());
       mpi::agree(comm, [&] {
         if (!comm.is_root()) return;
+        report = networks;
+        report.models.clear();
+        std::size_t next_network = 0;
+        for (std::size_t m = 0; m < options.models.size(); ++m) {
+          if (!options.models[m].knn) {
+            report.models.push_back(networks.models[next_network++]);
+            continue;
+          }
+          std::ifstream in(model_files[m]);
+          const auto knn = knn_result_from_json(nlohmann::json::parse(in), report.classes);
+          if (knn.test_predicted.size() != report.test_labels.size())
+            throw Error(model_files[m] + " does not hold a prediction for every test sample");
+          report.models.push_back(describe_knn(knn, options.models[m].name, model_files[m]));
+        }
+        compute_test_metrics(report);
         report.timings.clear();
         for (const auto& stage : result.stages)
           if (!stage.skipped) report.timings.emplace_back(stage.stage, stage.seconds);
         report.timings.emplace_back("evaluate", wall_seconds() - t);
+        report.cv.reset();
         write_report(report, out);
       });
+      timing.note = strprintf("%lld test samples x %zu models",
+                              static_cast<long long>(networks.data.test), options.models.size());
       write_stamp(evaluate_stage, true, comm);
     }
     timing.seconds = wall_seconds() - t;
     result.stages.push_back(timing);
+  }
+
+  // --- cross-validation ---------------------------------------------------------------
+  if (options.cv.folds > 0) {
+    const std::string cv_file = out + "/cv.json";
+    Stage cv_stage{"cross-validate", out + "/stamps/cv.json", {}, {dataset}, {cv_file}};
+    nlohmann::ordered_json specs = nlohmann::ordered_json::array();
+    for (const auto& spec : options.models)
+      specs.push_back(spec.name + ":" + model_spec_text(spec));
+    const auto& t = options.train;
+    cv_stage.options = {{"after", prepare_stage.hash()},
+                        {"folds", options.cv.folds},
+                        {"repeats", options.cv.repeats},
+                        {"seed", options.cv.seed},
+                        {"models", specs},
+                        {"dropout", t.dropout},
+                        {"epochs", t.epochs},
+                        {"batch_size", t.batch_size},
+                        {"learning_rate", t.learning_rate},
+                        {"train_seed", t.seed},
+                        {"k", options.knn.k}};
+    StageTiming timing;
+    timing.stage = cv_stage.name;
+    const double started = wall_seconds();
+    CrossValidation cv;
+    if (options.cv.task >= 0) {
+      // One task of a job array: its file is the output; the summary comes later.
+      cross_validate(options.cv, options.models, options.train, options.knn, prep, out + "/cv",
+                     prepare_stage.hash(), comm);
+      result.seconds = wall_seconds() - start;
+      return result;
+    }
+    if (decide(cv_stage, options.force, false, comm) == Action::Skip) {
+      timing.skipped = true;
+      say("cross-validate: " + cv_file + " is up to date");
+      mpi::agree(comm, [&] {
+        if (!comm.is_root()) return;
+        std::ifstream in(cv_file);
+        cv = cv_from_json(nlohmann::json::parse(in));
+      });
+    } else {
+      cv = cross_validate(options.cv, options.models, options.train, options.knn, prep, out + "/cv",
+                          prepare_stage.hash(), comm);
+      mpi::agree(comm, [&] {
+        if (comm.is_root()) write_text_atomically(cv_file, cv_json(cv).dump(1) + "\n");
+      });
+      write_stamp(cv_stage, true, comm);
+      timing.note =
+          strprintf("%d folds x %d repeats x %zu models", cv.folds, cv.repeats, cv.models.size());
+    }
+    timing.seconds = wall_seconds() - started;
+    result.stages.push_back(timing);
+    // The report gains (or refreshes) its cross-validation section.
+    mpi::agree(comm, [&] {
+      if (!comm.is_root()) return;
+      if (options.cv_only) {
+        if (!fs::exists(out + "/report.json")) {
+          report.cv = cv;  // for the summary; there is no report to add it to
+          return;
+        }
+        std::ifstream in(out + "/report.json");
+        report = report_from_json(nlohmann::json::parse(in));
+      }
+      report.cv = cv;
+      write_report(report, out);
+    });
+  } else if (!options.cv_only) {
+    // Cross-validation switched off: a section from an earlier run must not linger.
+    mpi::agree(comm, [&] {
+      if (!comm.is_root() || !report.cv) return;
+      report.cv.reset();
+      write_report(report, out);
+    });
   }
   result.seconds = wall_seconds() - start;
   if (comm.is_root()) print_summary(options, result, prep, report, csv_bytes, comm);

@@ -18,6 +18,7 @@
 
 #include "pancan/metrics.hpp"
 #include "pancan/model.hpp"  // EpochRecord: the history as the model file holds it
+#include "pancan/student_t.hpp"
 
 namespace pancan {
 
@@ -37,8 +38,8 @@ struct ModelReport {
   std::string kind = "network";  // "network" or "knn" (k-nearest neighbours: no layers,
                                  // no history)
   std::string name;              // "model1"
-  std::string file;     // the model file evaluated
-  std::string summary;  // Keras-style text table, as `pancan train` prints it
+  std::string file;              // the model file evaluated
+  std::string summary;           // Keras-style text table, as `pancan train` prints it
   std::vector<LayerRow> layers;
   std::int64_t parameters = 0;
   TextPairs options;  // training options (name, value), in the order train reports them
@@ -61,6 +62,34 @@ struct DataProvenance {
   TextPairs preparation;  // e.g. (quantile, 0.8), (fit_on, train), (seed, 42)
 };
 
+// Stratified k-fold cross-validation over the training + validation rows (cv.hpp): every
+// model scored on the same folds, so models can be compared fold by fold.
+struct CvFoldScore {
+  int repeat = 0, fold = 0;  // 0-based
+  double accuracy = 0, macro_f1 = 0;
+  std::int64_t rows = 0;  // held-out rows scored
+  std::string note;       // e.g. the k chosen inside the fold
+};
+struct CvModelSummary {
+  std::string name, kind;           // kind: "network" or "knn"
+  std::vector<CvFoldScore> folds;   // repeat-major order
+  MeanInterval accuracy, macro_f1;  // over the folds, with the t interval
+};
+// Paired t-tests of first - second over the same folds.
+struct CvComparison {
+  std::string first, second;
+  PairedTest accuracy, macro_f1;
+};
+struct CrossValidation {
+  int folds = 0, repeats = 0;
+  std::uint64_t seed = 0;
+  std::int64_t rows = 0;  // train + validation rows cross-validated (the test split is not)
+  double level = 0.95;
+  std::vector<CvModelSummary> models;
+  std::vector<CvComparison> comparisons;
+  double seconds = 0;
+};
+
 struct Report {
   std::string title = "pancan evaluation report";
   std::string created;  // ISO 8601 UTC
@@ -72,6 +101,7 @@ struct Report {
   std::vector<std::int32_t> test_labels;  // true class per test sample
   std::vector<ModelReport> models;
   std::vector<std::pair<std::string, double>> timings;  // stage -> seconds, in stage order
+  std::optional<CrossValidation> cv;                    // when cross-validation was run
 };
 
 // The epoch whose validation scores stand for a model: kept_epoch, or the last one.
@@ -96,6 +126,10 @@ nlohmann::ordered_json metrics_json(const Metrics& metrics);
 // Reads what report_json wrote (the inputs; metrics are recomputed). Throws Error naming
 // the missing or malformed field.
 Report report_from_json(const nlohmann::json& json);
+
+// report.json's `cross_validation` object (also written alone as cv.json) and back.
+nlohmann::ordered_json cv_json(const CrossValidation& cv);
+CrossValidation cv_from_json(const nlohmann::json& json);
 
 std::string report_markdown(const Report& report);
 std::string report_html(const Report& report);

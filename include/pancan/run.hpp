@@ -1,5 +1,6 @@
 // `pancan run`: the main job. Chains convert -> prepare -> train (one model per
-// ModelSpec) -> evaluate -> report in one process, each stage called as a library
+// ModelSpec; k-NN models are searched instead) -> evaluate -> [cross-validate] -> report in
+// one process, each stage called as a library
 // function with the same communicator. A stage is skipped when its outputs are newer
 // than its inputs and were made with the same options: each finished stage leaves a
 // stamp, OUT/stamps/<stage>.json, holding a hash of its options chained with the hashes
@@ -13,28 +14,27 @@
 #include <vector>
 
 #include "pancan/convert.hpp"
+#include "pancan/cv.hpp"
+#include "pancan/knn.hpp"
 #include "pancan/model.hpp"
+#include "pancan/model_spec.hpp"
 #include "pancan/mpi.hpp"
 #include "pancan/prepare.hpp"
 
 namespace pancan {
-
-// One network of the comparison: "model2:100,10" = name model2, hidden layers 100 and 10.
-struct ModelSpec {
-  std::string name;
-  std::vector<std::int64_t> hidden;
-};
-// Parses NAME:H1,H2,... (NAME: letters, digits, '_', '-'; "NAME:" = no hidden layer).
-ModelSpec parse_model_spec(const std::string& text);
 
 struct RunOptions {
   std::string expression, labels;
   std::string out = "pancan-out";  // directory for every output
   ConvertOptions convert;          // expression/labels/out are filled in from the above
   PrepareOptions prepare;          // data is filled in
-  std::vector<ModelSpec> models = {{"model1", {100}}, {"model2", {100, 10}}};
-  TrainOptions train;  // hidden is taken from each ModelSpec
-  bool force = false;  // run every stage even when up to date
+  // The notebook's two networks and the softmax-regression baseline (k-NN: add NAME:knn).
+  std::vector<ModelSpec> models = {{"model1", {100}}, {"model2", {100, 10}}, {"softmax", {}}};
+  TrainOptions train;    // hidden is taken from each ModelSpec
+  KnnOptions knn;        // k candidates etc. of every k-NN model (distance from its ModelSpec)
+  CvOptions cv;          // cv.folds > 0: cross-validate the models after the evaluation
+  bool cv_only = false;  // `pancan cv`: convert, prepare and cross-validate; no final models
+  bool force = false;    // run every stage even when up to date
 };
 
 // One line of the summary.

@@ -28,5 +28,7 @@ int report(const Args& args);
 int run(const Args& args);
 int sweep(const Args& args);
 int leaderboard(const Args& args);
+int knn(const Args& args);
+int cv(const Args& args);
 
 }  // namespace pancan::cli

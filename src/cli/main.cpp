@@ -22,6 +22,8 @@ const std::vector<Command>& commands() {
        evaluate},
       {"predict", "classify new samples with a trained model file", predict},
       {"report", "render report.md and report.html again from a report.json", report},
+      {"knn", "k-nearest-neighbour baseline, reference rows sharded over the ranks", knn},
+      {"cv", "stratified k-fold cross-validation of the models, with intervals", cv},
       {"run", "the main job: convert, prepare, train the models, evaluate, report", run},
       {"sweep", "expand a grid of training options into a sweep; run its tasks", sweep},
       {"leaderboard", "rank a sweep's finished tasks by validation accuracy", leaderboard},

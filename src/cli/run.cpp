@@ -5,11 +5,11 @@
 #include "commands.hpp"
 #include "pancan/config.hpp"
 #include "pancan/log.hpp"
+#include "run_options.hpp"
 
 namespace pancan::cli {
 
-int run(const Args& args) {
-  const RunOptions defaults;
+po::options_description run_options_description(const RunOptions& defaults) {
   po::options_description files("Files");
   files.add_options()("expression", po::value<std::string>()->value_name("FILE"),
                       "expression table, any layout pancan convert reads (required)")(
@@ -45,10 +45,11 @@ int run(const Args& args) {
   train_options.add_options()(
       "model",
       po::value<std::vector<std::string>>()
-          ->default_value({"model1:100", "model2:100,10"}, "model1:100 model2:100,10")
+          ->default_value({"model1:100", "model2:100,10", "softmax:"},
+                          "model1:100 model2:100,10 softmax:")
           ->value_name("NAME:HIDDEN"),
-      "a network to train and compare: name and hidden layer sizes (repeat the option; "
-      "'NAME:' = softmax regression)")(
+      "a model to train and compare: name and hidden layer sizes (repeat the option; "
+      "'NAME:' = softmax regression; 'NAME:knn' or 'NAME:knn-cosine' = k-nearest neighbours)")(
       "dropout", po::value<double>()->default_value(defaults.train.dropout, "0.3"),
       "dropout rate after every hidden layer")(
       "epochs", po::value<int>()->default_value(defaults.train.epochs), "passes over the data")(
@@ -61,21 +62,49 @@ int run(const Args& args) {
       "early-stopping-patience",
       po::value<int>()->default_value(defaults.train.early_stopping_patience),
       "stop after N epochs without a lower val_loss and keep the best weights (0 = off)");
+  po::options_description knn_options("k-NN (every NAME:knn model)");
+  knn_options.add_options()("k", po::value<std::string>()->default_value("1,3,5,7,9"),
+                            "candidate neighbour counts, chosen by validation accuracy")(
+      "knn-block", po::value<std::int64_t>()->default_value(defaults.knn.block),
+      "queries per distance product");
+  po::options_description cv_options("Cross-validation (after the evaluation; pancan cv alone)");
+  cv_options.add_options()("cv-folds", po::value<int>()->default_value(defaults.cv.folds),
+                           "stratified folds over train + validation (0 = no cross-validation)")(
+      "cv-repeats", po::value<int>()->default_value(defaults.cv.repeats),
+      "repeats of the k-fold split, each shuffled differently")(
+      "cv-seed", po::value<std::uint64_t>()->default_value(defaults.cv.seed),
+      "seed of the fold assignment");
   po::options_description options;
-  options.add(files).add(convert_options).add(prepare_options).add(train_options);
+  options.add(files)
+      .add(convert_options)
+      .add(prepare_options)
+      .add(train_options)
+      .add(knn_options)
+      .add(cv_options);
+  return options;
+}
+
+int run(const Args& args) {
+  const RunOptions defaults;
+  const auto options = run_options_description(defaults);
   const auto command_line = parse_command_line("run", options, args);
   if (command_line.help) {
     say(help_text(
         "pancan run --config jobs/pancan.ini [--expression E --labels L --out DIR] [options]",
-        "The main job: convert the CSV files, split and select genes, train every --model,\n"
-        "evaluate them on the test split and write the report (DIR/report.html, .md, .json).\n"
+        "The main job: convert the CSV files, split and select genes, train every --model (k-NN\n"
+        "models: search), evaluate them on the test split, optionally cross-validate them\n"
+        "(--cv-folds) and write the report (DIR/report.html, .md, .json).\n"
         "A stage whose outputs are newer than its inputs and were made with the same options\n"
         "(DIR/stamps/) is skipped, so a rerun only redoes what changed; an interrupted training\n"
         "resumes from its checkpoint. Rank 0 ends with a summary of sizes, times and accuracies.",
         options));
     return kExitOk;
   }
-  const auto& v = command_line.values;
+  pancan::run(run_options_from(command_line.values), mpi::Comm::world());
+  return kExitOk;
+}
+
+RunOptions run_options_from(const po::variables_map& v) {
   RunOptions o;
   if (v.count("expression")) o.expression = v["expression"].as<std::string>();
   if (v.count("labels")) o.labels = v["labels"].as<std::string>();
@@ -119,8 +148,17 @@ int run(const Args& args) {
   require_option(o.train.batch_size >= 1, "batch-size", "must be at least 1");
   require_option(o.train.learning_rate > 0, "learning-rate", "must be positive");
   require_option(o.train.early_stopping_patience >= 0, "early-stopping-patience", "must be >= 0");
-  pancan::run(o, mpi::Comm::world());
-  return kExitOk;
+  o.knn.k = parse_int_list("k", v["k"].as<std::string>());
+  require_option(!o.knn.k.empty(), "k", "needs at least one value");
+  for (int k : o.knn.k) require_option(k >= 1, "k", "every k must be at least 1");
+  o.knn.block = v["knn-block"].as<std::int64_t>();
+  require_option(o.knn.block >= 1, "knn-block", "must be at least 1");
+  o.cv.folds = v["cv-folds"].as<int>();
+  o.cv.repeats = v["cv-repeats"].as<int>();
+  o.cv.seed = v["cv-seed"].as<std::uint64_t>();
+  require_option(o.cv.folds == 0 || o.cv.folds >= 2, "cv-folds", "must be 0 (off) or at least 2");
+  require_option(o.cv.repeats >= 1, "cv-repeats", "must be at least 1");
+  return o;
 }
 
 }  // namespace pancan::cli
