@@ -202,8 +202,13 @@ CrossValidation cross_validate(const CvOptions& options, const std::vector<Model
   cv.seed = options.seed;
   cv.rows = static_cast<std::int64_t>(pool.size());
   for (const auto& m : models)
-    cv.models.push_back(
-        {m.name, m.knn ? "knn" : m.hidden.empty() ? "softmax regression" : "network", {}, {}, {}});
+    cv.models.push_back({m.name,
+                         m.knn              ? "knn"
+                         : m.hidden.empty() ? "softmax regression"
+                                            : "network",
+                         {},
+                         {},
+                         {}});
   if (comm.is_root() && !task_dir.empty()) std::filesystem::create_directories(task_dir);
 
   std::vector<int> fold_of;

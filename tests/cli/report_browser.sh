@@ -2,7 +2,9 @@
 # report.html in a real browser: renders the report made from the fixture
 # tests/data/report/report.json in headless Chromium (Debian's, from scripts/setup),
 # checks the charts and tables are in the rendered DOM and the page loads nothing from
-# the network, and that a screenshot of it is not blank.
+# the network, and that a screenshot of it is not blank. Then the same for
+# report_cv.json (baselines: softmax regression, k-NN, and the cross-validation section
+# with its two interval plots).
 # labels: browser
 # timeout: 120
 set -euo pipefail
@@ -112,4 +114,70 @@ if problems:
     print("\n".join("FAIL: " + p for p in problems), file=sys.stderr)
     sys.exit(1)
 print(f"ok: DOM has {c.svgs} and {c.tables} tables; screenshot {image.size} with {distinct} colours")
+PY
+
+# --- the baselines-and-CV report ---------------------------------------------------------
+"$PANCAN" report --from "$PANCAN_TEST_DATA/report/report_cv.json" --out cv
+chromium "${chromium_flags[@]}" --host-resolver-rules="MAP * ~NOTFOUND" \
+  --dump-dom "file://$PANCAN_SCRATCH/cv/report.html" >cv-dom.html 2>chromium-cv-dom.log ||
+  { cat chromium-cv-dom.log >&2; fail "chromium --dump-dom failed (cv)"; }
+# Tall enough to reach the CV section at the bottom of the page.
+chromium "${chromium_flags[@]}" --host-resolver-rules="MAP * ~NOTFOUND" --hide-scrollbars \
+  --window-size=1280,9000 --screenshot="$PANCAN_SCRATCH/cv-shot.png" \
+  "file://$PANCAN_SCRATCH/cv/report.html" >/dev/null 2>chromium-cv-shot.log ||
+  { cat chromium-cv-shot.log >&2; fail "chromium --screenshot failed (cv)"; }
+/usr/bin/python3 - "$PANCAN_SCRATCH/cv-dom.html" "$PANCAN_SCRATCH/cv-shot.png" <<'PY'
+import sys
+from html.parser import HTMLParser
+
+from PIL import Image
+
+dom = open(sys.argv[1], encoding="utf-8").read()
+
+
+class Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.svgs, self.ids, self.marks, self.external = {}, set(), {}, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "svg":
+            self.svgs[a.get("class")] = self.svgs.get(a.get("class"), 0) + 1
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag in ("circle", "line") and a.get("class") in ("mean", "fold", "interval"):
+            self.marks[a["class"]] = self.marks.get(a["class"], 0) + 1
+        for key in ("src", "href"):
+            if key in a and not a[key].startswith("#"):
+                self.external.append((tag, a[key]))
+
+
+c = Collector()
+c.feed(dom)
+problems = []
+if c.svgs.get("cv-interval") != 2:
+    problems.append(f"expected 2 cv-interval plots (accuracy, macro F1), got {c.svgs}")
+if c.svgs.get("learning-curve") != 6:
+    problems.append(f"expected 6 learning curves (3 networks; none for k-NN), got {c.svgs}")
+if c.svgs.get("confusion-heatmap") != 4:
+    problems.append(f"expected 4 confusion heat maps (k-NN included), got {c.svgs}")
+# 4 models x 2 plots: a mean and an interval each; 10 fold scores each.
+want = {"mean": 8, "interval": 8, "fold": 80}
+if c.marks != want:
+    problems.append(f"expected interval-plot marks {want}, got {c.marks}")
+for wanted in ("cv", "cv-summary", "cv-comparisons", "model-knn", "model-softmax"):
+    if wanted not in c.ids:
+        problems.append(f"no element #{wanted}")
+if c.external:
+    problems.append(f"external resources: {c.external}")
+image = Image.open(sys.argv[2]).convert("RGB")
+colours = image.getcolors(maxcolors=1 << 20) or []
+# The means are drawn in (214,39,40): the interval plots were painted.
+if not any(abs(r - 214) + abs(g - 39) + abs(b - 40) < 12 for _, (r, g, b) in colours):
+    problems.append("no interval-plot mean colour in the screenshot")
+if problems:
+    print("\n".join("FAIL: " + p for p in problems), file=sys.stderr)
+    sys.exit(1)
+print(f"ok: CV report DOM has {c.svgs} and marks {c.marks}")
 PY

@@ -6,6 +6,12 @@
 # recomputes the same numbers. Model 1 scores better on TEST, model 2 on VALIDATION: the
 # report must name model 2 best.
 # Regenerate with:  /usr/bin/python3 make_fixture.py > report.json
+#
+# `make_fixture.py baselines > report_cv.json` adds the baselines and cross-validation
+# (tests/cv_test.cpp, report_browser.sh): a softmax-regression network, a k-NN model (no
+# layers, no history; validation accuracy 0.97) and a 5-fold x 2-repeat cross_validation
+# block whose summaries (mean, sd, 95% t interval; paired t-tests) are SciPy's
+# (scipy.stats.t, scipy.stats.ttest_rel), for pancan to recompute from the fold scores.
 import json
 import sys
 import warnings
@@ -112,5 +118,57 @@ report = {
                    "val_loss": models[1]["history"][-1]["val_loss"]},
     "models": models,
 }
+if sys.argv[1:] == ["baselines"]:
+    from scipy import stats
+
+    softmax = model("softmax", [], 0.08, history(0.95, 0.95, 0.2, 0.2))
+    knn = {"name": "knn", "kind": "knn", "file": "out/knn.knn.json", "parameters": 0,
+           "layers": [], "summary": "k-nearest neighbours (euclidean distance)\nk = 5",
+           "options": {"k": "5", "k_candidates": "1,3,5,7,9", "distance": "euclidean"},
+           "train_seconds": 0.02, "kept_epoch": 0, "validation_accuracy": 0.97, "history": [],
+           "test": test_block(predictions(0.04))}
+    report["models"] += [softmax, knn]
+    report["timings"]["train softmax"] = 0.2
+    report["timings"]["knn knn"] = 0.02
+    names = ["model1", "model2", "softmax", "knn"]
+    centre = {"model1": 0.975, "model2": 0.968, "softmax": 0.95, "knn": 0.962}
+    folds, repeats = 5, 2
+    scores = {n: [(min(1.0, centre[n] + rng.normal(0, 0.012)), min(1.0, centre[n] - 0.01 + rng.normal(0, 0.015)))
+                  for _ in range(folds * repeats)] for n in names}
+
+    def interval(x):
+        x = np.asarray(x)
+        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
+        return {"n": len(x), "mean": x.mean(), "sd": x.std(ddof=1), "low": x.mean() - half,
+                "high": x.mean() + half}
+
+    def paired(a, b):
+        d = np.asarray(a) - np.asarray(b)
+        i = interval(d)
+        test = stats.ttest_rel(a, b)
+        return {"mean_difference": i["mean"], "sd": i["sd"], "low": i["low"], "high": i["high"],
+                "n": i["n"], "t": test.statistic, "p_value": test.pvalue}
+
+    cv_models = []
+    for n in names:
+        acc = [a for a, _ in scores[n]]
+        f1 = [f for _, f in scores[n]]
+        cv_models.append({"name": n, "kind": "knn" if n == "knn" else "network",
+                          "accuracy": interval(acc), "macro_f1": interval(f1),
+                          "folds": [{"repeat": t // folds, "fold": t % folds, "accuracy": a,
+                                     "macro_f1": f, "rows": 107 if t % folds < 4 else 106,
+                                     "note": "k=5" if n == "knn" else ""}
+                                    for t, (a, f) in enumerate(scores[n])]})
+    comparisons = []
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            a, b = scores[names[i]], scores[names[j]]
+            comparisons.append({"first": names[i], "second": names[j],
+                                "difference": "first - second, per fold",
+                                "accuracy": paired([x for x, _ in a], [x for x, _ in b]),
+                                "macro_f1": paired([y for _, y in a], [y for _, y in b])})
+    report["cross_validation"] = {"folds": folds, "repeats": repeats, "seed": 2023, "rows": 534,
+                                  "level": 0.95, "seconds": 12.5, "models": cv_models,
+                                  "comparisons": comparisons}
 json.dump(report, sys.stdout, indent=1)
 sys.stdout.write("\n")
