@@ -10,6 +10,17 @@ namespace pancan {
 
 namespace {
 
+// Boost.Program_options builds its error messages by replacing placeholders such as
+// %value% with the offending text until none is left, so a value that itself holds a
+// placeholder never stops (found by tests/fuzz/config_fuzz.cpp: `epochs = %value%` hung
+// with ever more memory). No real value holds one; refuse them before Boost sees them.
+void check_placeholders(const std::string& text, const std::string& where) {
+  for (const char* token :
+       {"%value%", "%option%", "%canonical_option%", "%prefix%", "%original_token%"})
+    if (text.find(token) != std::string::npos)
+      throw UsageError(where + ": '" + token + "' cannot appear in an option or value");
+}
+
 // The INI file's options for `command`: top-level keys, plus `[command]` keys with the
 // section prefix removed. Keys of other sections are left for their own commands.
 po::parsed_options config_options(const std::string& command, const std::string& path,
@@ -19,7 +30,11 @@ po::parsed_options config_options(const std::string& command, const std::string&
   if (!in || std::filesystem::is_directory(path))
     throw UsageError("--config: cannot read " + path +
                      (std::filesystem::is_directory(path) ? " (a directory)" : ""));
-  po::parsed_options parsed = po::parse_config_file(in, options, /*allow_unregistered=*/true);
+  std::stringstream text;
+  text << in.rdbuf();
+  text.clear();  // an empty file sets failbit on the copy; it is still a valid (empty) INI
+  check_placeholders(text.str(), path);
+  po::parsed_options parsed = po::parse_config_file(text, options, /*allow_unregistered=*/true);
   po::parsed_options kept(&options);
   for (auto& option : parsed.options) {
     std::string key = option.string_key;
@@ -54,6 +69,7 @@ CommandLine parse_command_line(const std::string& command, const po::options_des
       result.help = true;
       return result;
     }
+  for (const auto& arg : args) check_placeholders(arg, "the command line");
   try {
     po::command_line_parser parser(args);
     parser.options(all);

@@ -219,7 +219,8 @@ ParsedBlock parse_block(const Block& block, const Columns& columns, char separat
       fail(f,
            "row has 0 values, the header has " + std::to_string(cols) + " " + columns.noun + "s");
 
-    float* slot = values + row * row_step;
+    // (No pointer arithmetic on an empty matrix: values is null when there are no columns.)
+    float* slot = cols > 0 ? values + row * row_step : values;
     for (std::int64_t c = 0; c < cols; ++c) {
       ++f;  // the separator before this field
       double value = 0;

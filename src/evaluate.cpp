@@ -186,6 +186,7 @@ Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
         models, matches);
   });
 
+  fault::point("evaluate", "predicted");  // this rank's share, before the gather
   Report report;
   report.created = utc_timestamp();
   report.version = PANCAN_VERSION;
@@ -210,7 +211,6 @@ Report evaluate(const EvaluateOptions& options, const mpi::Comm& comm) {
     report.models.push_back(describe_model(models[m], name, options.models[m]));
     report.models.back().predicted = comm.gatherv<std::int32_t>(predicted[m]);
   }
-  fault::point("evaluate", "predicted");
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;
     compute_test_metrics(report);

@@ -17,7 +17,7 @@ namespace pancan::fault {
 
 namespace {
 
-enum class Action { Throw, Kill, Term };
+enum class Action { Throw, Kill, Term, TermParent };
 
 struct Plan {
   bool active = false;
@@ -61,7 +61,8 @@ Plan parse(const char* text) {
   std::string field = next_field(rest);
   std::string action = next_field(rest);
   if (!rest.empty()) return bad("too many fields");
-  if (action.empty() && (field == "throw" || field == "kill" || field == "term")) {
+  if (action.empty() &&
+      (field == "throw" || field == "kill" || field == "term" || field == "term-parent")) {
     action = field;
     field.clear();
   }
@@ -78,8 +79,10 @@ Plan parse(const char* text) {
     plan.action = Action::Kill;
   else if (action == "term")
     plan.action = Action::Term;
+  else if (action == "term-parent")
+    plan.action = Action::TermParent;
   else
-    return bad("unknown action '" + action + "' (throw, kill or term)");
+    return bad("unknown action '" + action + "' (throw, kill, term or term-parent)");
   return plan;
 }
 
@@ -111,12 +114,10 @@ void point(const char* stage, const char* where) {
       std::raise(SIGKILL);
       break;
     case Action::Term:
-      // Under mpiexec the parent is the launcher, which forwards SIGTERM to every rank
-      // (as SLURM signals every task of a step); alone, the process signals itself.
-      if (std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr)
-        ::kill(::getppid(), SIGTERM);
-      else
-        std::raise(SIGTERM);
+      std::raise(SIGTERM);
+      break;
+    case Action::TermParent:
+      ::kill(::getppid(), SIGTERM);
       break;
   }
 }

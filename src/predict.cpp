@@ -209,10 +209,10 @@ PredictResult predict(const PredictOptions& options, const mpi::Comm& comm) {
       my_probabilities.insert(my_probabilities.end(), probabilities.begin(), probabilities.end());
     }
   });
+  fault::point("predict", "predicted");  // this rank's share, before the gather
   const auto all_samples = comm.gatherv<std::int64_t>(my_samples);
   const auto all_predicted = comm.gatherv<std::int32_t>(my_predicted);
   const auto all_probabilities = comm.gatherv<float>(my_probabilities);
-  fault::point("predict", "predicted");
 
   mpi::agree(comm, [&] {
     if (!comm.is_root()) return;

@@ -8,7 +8,8 @@
 // ACTION is what a real failure would look like:
 //   throw  (default) an Error, as a bad shard or a full disk would raise on that rank alone
 //   kill   SIGKILL to itself: a lost node, the OOM killer, a SLURM time limit's last word
-//   term   SIGTERM to its launcher (mpiexec, or itself when it has none): preemption
+//   term   SIGTERM to itself: preemption as SLURM does it (it signals every task itself)
+//   term-parent  SIGTERM to its parent, i.e. to mpiexec, which passes it on to every rank
 // Unset or empty, point() costs one relaxed load. A malformed PANCAN_FAULT is an Error
 // at the first point(), so a typo cannot make a test pass vacuously.
 //
@@ -19,8 +20,9 @@
 //             before its rename)
 //   train:    start, step (after each optimizer step; @N = the N-th step of this run),
 //             checkpoint (inside the model file's temporary copy, before its rename)
-//   evaluate: start, predicted (predictions gathered), writing (before the report files)
-//   predict:  start, predicted, writing
+//   evaluate: start, predicted (this rank's predictions made, before they are gathered),
+//             writing (root, before the report files)
+//   predict:  start, predicted (as evaluate), writing (root, before the output files)
 #pragma once
 
 namespace pancan::fault {
