@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <numeric>
 
 #include "pancan/error.hpp"
@@ -250,34 +251,38 @@ Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> quer
                               std::int64_t rows, int k, std::int64_t block, const mpi::Comm& comm) {
   if (k < 1) throw UsageError("--k: k must be at least 1");
   block = std::max<std::int64_t>(block, 1);
-  Neighbours result = empty_neighbours(rows, k);
+  // Every rank runs through all query blocks on its own (no synchronisation between
+  // blocks, so a rank slowed by a shared core does not hold the others at every block);
+  // the lists, rows x k per rank, are small enough to gather once.
+  Neighbours local = empty_neighbours(rows, k);
   const std::int64_t d = shard.cols;
   for (std::int64_t first = 0; first < rows; first += block) {
     const std::int64_t count = std::min(block, rows - first);
-    const auto local = local_neighbours(
+    const auto part = local_neighbours(
         shard,
         queries.subspan(static_cast<std::size_t>(first * d), static_cast<std::size_t>(count * d)),
         count, k);
-    // Every rank sends count x k entries, so the gathered arrays cut into equal parts.
-    const auto distances = comm.gatherv<double>(local.distances);
-    const auto indices = comm.gatherv<std::int64_t>(local.indices);
-    const auto labels = comm.gatherv<std::int32_t>(local.labels);
-    if (!comm.is_root()) continue;
+    std::copy(part.distances.begin(), part.distances.end(), local.distances.begin() + first * k);
+    std::copy(part.indices.begin(), part.indices.end(), local.indices.begin() + first * k);
+    std::copy(part.labels.begin(), part.labels.end(), local.labels.begin() + first * k);
+  }
+  // Every rank sends rows x k entries, so the gathered arrays cut into equal parts.
+  const auto distances = comm.gatherv<double>(local.distances);
+  const auto indices = comm.gatherv<std::int64_t>(local.indices);
+  const auto labels = comm.gatherv<std::int32_t>(local.labels);
+  Neighbours result = empty_neighbours(rows, k);
+  if (comm.is_root()) {
     std::vector<Neighbours> parts(static_cast<std::size_t>(comm.size()));
-    const auto each = static_cast<std::ptrdiff_t>(count * k);
+    const auto each = static_cast<std::ptrdiff_t>(rows * k);
     for (int r = 0; r < comm.size(); ++r) {
       auto& part = parts[static_cast<std::size_t>(r)];
-      part.queries = count;
+      part.queries = rows;
       part.k = k;
       part.distances.assign(distances.begin() + r * each, distances.begin() + (r + 1) * each);
       part.indices.assign(indices.begin() + r * each, indices.begin() + (r + 1) * each);
       part.labels.assign(labels.begin() + r * each, labels.begin() + (r + 1) * each);
     }
-    const auto merged = merge_neighbours(parts, k);
-    std::copy(merged.distances.begin(), merged.distances.end(),
-              result.distances.begin() + first * k);
-    std::copy(merged.indices.begin(), merged.indices.end(), result.indices.begin() + first * k);
-    std::copy(merged.labels.begin(), merged.labels.end(), result.labels.begin() + first * k);
+    result = merge_neighbours(parts, k);
   }
   comm.broadcast(std::span<double>(result.distances));
   comm.broadcast(std::span<std::int64_t>(result.indices));
@@ -298,6 +303,12 @@ FeatureBlock replicated_features(const Preparation& prep, std::span<const std::i
   all.labels = comm.allgatherv<std::int32_t>(mine.labels);
   all.rows = static_cast<std::int64_t>(all.labels.size());
   return all;
+}
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 double accuracy(std::span<const std::int32_t> truth, std::span<const std::int32_t> predicted) {
@@ -325,6 +336,8 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
   result.validation_rows = static_cast<std::int64_t>(validation.size());
   result.test_rows = static_cast<std::int64_t>(test.size());
 
+  double read_seconds = 0;
+  const double read_start = wall_seconds();
   KnnShard shard;
   mpi::agree(comm, [&] {
     auto block = read_features(prep, rank_share(reference, comm.size(), comm.rank()));
@@ -333,13 +346,19 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
                            mpi::block_range(result.reference_rows, comm.size(), comm.rank()).begin,
                            options.distance);
   });
+  read_seconds += wall_seconds() - read_start;
+  double search_cpu = 0;
 
   // k by validation accuracy: one search for the largest k serves every candidate.
   result.chosen_k = options.k.front();
   if (!validation.empty()) {
+    const double t = wall_seconds();
     const auto queries = replicated_features(prep, validation, comm);
+    read_seconds += wall_seconds() - t;
+    const double cpu = process_cpu_seconds();
     const auto neighbours =
         nearest_neighbours(shard, queries.values, queries.rows, k_max, options.block, comm);
+    search_cpu += process_cpu_seconds() - cpu;
     double best = -1;
     for (int k : options.k) {
       const auto predicted = vote_all(neighbours, k, classes);
@@ -355,12 +374,18 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
     result.validation_accuracy.assign(options.k.size(), std::numeric_limits<double>::quiet_NaN());
   }
   if (!test.empty()) {
+    const double t = wall_seconds();
     const auto queries = replicated_features(prep, test, comm);
+    read_seconds += wall_seconds() - t;
+    const double cpu = process_cpu_seconds();
     const auto neighbours = nearest_neighbours(shard, queries.values, queries.rows, result.chosen_k,
                                                options.block, comm);
     result.test_predicted = vote_all(neighbours, result.chosen_k, classes);
+    search_cpu += process_cpu_seconds() - cpu;
   }
   result.seconds = comm.max(wall_seconds() - start);
+  result.read_seconds = comm.max(read_seconds);
+  result.search_cpu_seconds = comm.max(search_cpu);
   return result;
 }
 
@@ -386,6 +411,8 @@ nlohmann::ordered_json knn_result_json(const KnnResult& r,
   j["validation_rows"] = r.validation_rows;
   j["test_rows"] = r.test_rows;
   j["seconds"] = r.seconds;
+  j["read_seconds"] = r.read_seconds;
+  j["search_cpu_seconds"] = r.search_cpu_seconds;
   j["validation_predicted"] = names(r.validation_predicted);
   j["test_predicted"] = names(r.test_predicted);
   return j;
@@ -415,6 +442,8 @@ KnnResult knn_result_from_json(const nlohmann::json& j, const std::vector<std::s
     r.validation_rows = j.at("validation_rows").get<std::int64_t>();
     r.test_rows = j.at("test_rows").get<std::int64_t>();
     r.seconds = j.value("seconds", 0.0);
+    r.read_seconds = j.value("read_seconds", 0.0);
+    r.search_cpu_seconds = j.value("search_cpu_seconds", 0.0);
     r.validation_predicted = indices(j.at("validation_predicted"));
     r.test_predicted = indices(j.at("test_predicted"));
     return r;

@@ -84,15 +84,15 @@ std::int32_t vote(std::span<const double> distances, std::span<const std::int32_
 std::vector<std::int32_t> vote_all(const Neighbours& neighbours, int k, int classes);
 
 // Collective: the k nearest over all ranks' shards for `queries` (the same on every rank),
-// processed in blocks of `block` queries; each rank's lists are gathered and merged on the
-// root, and the result is broadcast so every rank returns the same Neighbours.
+// processed in blocks of `block` queries; each rank's lists (rows x k) are gathered once and
+// merged on the root, and the result is broadcast so every rank returns the same Neighbours.
 Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> queries,
                               std::int64_t rows, int k, std::int64_t block, const mpi::Comm& comm);
 
 struct KnnOptions {
   std::vector<int> k = {1, 3, 5, 7, 9};  // candidates, chosen by validation accuracy
   Distance distance = Distance::Euclidean;
-  std::int64_t block = 256;  // queries per distance product
+  std::int64_t block = 1024;  // queries per distance product (memory: block x shard rows floats)
 };
 
 // What a k-NN run found, identical on every rank.
@@ -103,7 +103,11 @@ struct KnnResult {
   std::int64_t reference_rows = 0, validation_rows = 0, test_rows = 0;
   std::vector<std::int32_t> validation_predicted;  // with chosen_k
   std::vector<std::int32_t> test_predicted;        // with chosen_k
-  double seconds = 0;
+  double seconds = 0;                              // wall time of run_knn (the slowest rank)
+  double read_seconds = 0;  // of which reading and exchanging features (the slowest rank)
+  // CPU time of the search (not the reading) on the busiest rank: what the search takes
+  // with a core per rank (on a shared machine wall time stretches, CPU time does not).
+  double search_cpu_seconds = 0;
 };
 
 // Rows are ascending sample indices of `prep`'s dataset. Reference rows are sharded over
