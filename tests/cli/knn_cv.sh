@@ -7,10 +7,10 @@
 # scaled as pancan does; vote ties decided by pancan's documented rule); `pancan knn` gives
 # the same at 1 and 3 ranks; the CV summaries equal SciPy's on the fold scores; a rerun
 # skips the CV stage; `pancan cv --fold I` tasks (a SLURM array) plus a final `pancan cv`
-# give the same fold scores as the run; bad options are usage errors.
+# give the same fold scores as the run; jobs/baselines.ini runs; bad options are usage errors.
 # timeout: 300
 set -euo pipefail
-: "${PANCAN:?}" "${PANCAN_SCRATCH:?}" "${MPIEXEC:?}"
+: "${PANCAN:?}" "${PANCAN_SCRATCH:?}" "${MPIEXEC:?}" "${PANCAN_SOURCE_DIR:?}"
 rm -rf "$PANCAN_SCRATCH" && mkdir -p "$PANCAN_SCRATCH"
 cd "$PANCAN_SCRATCH"
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -170,6 +170,19 @@ import json
 a, b = json.load(open("out/cv.json")), json.load(open("out2/cv.json"))
 scores = lambda cv: [[(f["accuracy"], f["macro_f1"]) for f in m["folds"]] for m in cv["models"]]
 assert scores(a) == scores(b), "pancan cv's fold scores differ from pancan run's"
+PY
+
+# The committed job config jobs/baselines.ini runs as written (paths and sizes overridden).
+mpi 2 run --config "$PANCAN_SOURCE_DIR/jobs/baselines.ini" --expression data/expression.csv \
+  --labels data/labels.csv --out base --epochs 2 --cv-folds 2 --cv-repeats 1 >base.log ||
+  { cat base.log; fail "jobs/baselines.ini failed"; }
+/usr/bin/python3 - <<'PY'
+import json
+r = json.load(open("base/report.json"))
+names = [m["name"] for m in r["models"]]
+assert names == ["model1", "model2", "softmax", "knn"], names
+assert [m["name"] for m in r["cross_validation"]["models"]] == names
+assert r["cross_validation"]["folds"] == 2
 PY
 
 # Usage errors.
