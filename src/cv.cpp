@@ -194,6 +194,10 @@ CrossValidation cross_validate(const CvOptions& options, const std::vector<Model
                                   {"train_seed", train_options.seed},
                                   {"k", knn_options.k}};
   for (const auto& m : models) shape["models"].push_back(m.name + ":" + model_spec_text(m));
+  // Data converted again from changed files under the same names and options must not
+  // reuse the old scores: the dataset's modification time is part of the shape.
+  shape["dataset_modified"] = static_cast<std::int64_t>(
+      std::filesystem::last_write_time(prep.dataset.path).time_since_epoch().count());
   const std::string hash = fnv1a_hex(shape.dump());
 
   CrossValidation cv;

@@ -62,12 +62,12 @@ int knn(const Args& args) {
   const double search = result.seconds - result.read_seconds;
   const double queries = static_cast<double>(result.validation_rows + result.test_rows);
   std::string text = strprintf(
-      "k-NN (%s) over %lld reference samples x %zu genes on %d ranks: %.3f s (reading "
+      "k-NN (%s) over %lld reference samples x %zu genes on %d rank%s: %.3f s (reading "
       "features %.3f s, search %.3f s: %.0f queries/s, %.1f GFLOP/s in distance products; "
       "search CPU %.3f s on the busiest rank)\n",
       distance_name(o.distance), static_cast<long long>(result.reference_rows),
-      prep.selected.size(), comm.size(), result.seconds, result.read_seconds, search,
-      queries / std::max(search, 1e-9),
+      prep.selected.size(), comm.size(), comm.size() == 1 ? "" : "s", result.seconds,
+      result.read_seconds, search, queries / std::max(search, 1e-9),
       2.0 * queries * static_cast<double>(result.reference_rows) *
           static_cast<double>(prep.selected.size()) / std::max(search, 1e-9) / 1e9,
       result.search_cpu_seconds);
