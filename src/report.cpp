@@ -663,7 +663,7 @@ std::string report_markdown(const Report& report) {
     md += "\n## " + m.name + "\n\n";
     if (!m.file.empty()) md += "Model file: `" + m.file + "`\n\n";
     if (!m.options.empty()) {
-      md += "Training options:";
+      md += m.kind == "knn" ? "Options:" : "Training options:";
       for (const auto& [key, value] : m.options) md += " " + key + "=" + value;
       md += "\n\n";
     }
@@ -1095,7 +1095,7 @@ std::string report_html(const Report& report) {
     }
     if (!m.summary.empty()) h += "<pre class=\"summary\">" + html_escape(m.summary) + "</pre>";
     if (!m.options.empty()) {
-      h += "<p class=\"note\">Trained with";
+      h += m.kind == "knn" ? "<p class=\"note\">Searched with" : "<p class=\"note\">Trained with";
       for (const auto& [key, value] : m.options)
         h += " <code>" + html_escape(key) + "=" + html_escape(value) + "</code>";
       h += " in " + fixed(m.train_seconds, 2) + " s.</p>";
