@@ -292,13 +292,27 @@ Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> quer
 
 namespace {
 
-// Features of `rows` on every rank: each rank reads its share, then all are exchanged.
-FeatureBlock replicated_features(const Preparation& prep, std::span<const std::int64_t> rows,
-                                 const mpi::Comm& comm) {
-  FeatureBlock mine;
-  mpi::agree(comm, [&] { mine = read_features(prep, rank_share(rows, comm.size(), comm.rank())); });
+// The rows of `share` (ascending, all in `read`) cut out of `block`, which holds the
+// features of `read` (ascending).
+FeatureBlock pick_rows(const FeatureBlock& block, std::span<const std::int64_t> read,
+                       std::span<const std::int64_t> share) {
+  FeatureBlock out;
+  out.cols = block.cols;
+  out.rows = static_cast<std::int64_t>(share.size());
+  out.values.resize(static_cast<std::size_t>(out.rows * out.cols));
+  for (std::size_t i = 0; i < share.size(); ++i) {
+    const auto at = std::lower_bound(read.begin(), read.end(), share[i]) - read.begin();
+    std::copy_n(block.values.begin() + at * block.cols, block.cols,
+                out.values.begin() + static_cast<std::int64_t>(i) * out.cols);
+    out.labels.push_back(block.labels[static_cast<std::size_t>(at)]);
+  }
+  return out;
+}
+
+// Every rank's `mine`, in rank order, on every rank: the queries each rank read.
+FeatureBlock replicate(const FeatureBlock& mine, const mpi::Comm& comm) {
   FeatureBlock all;
-  all.cols = static_cast<std::int64_t>(prep.selected.size());
+  all.cols = mine.cols;
   all.values = comm.allgatherv<float>(mine.values);
   all.labels = comm.allgatherv<std::int32_t>(mine.labels);
   all.rows = static_cast<std::int64_t>(all.labels.size());
@@ -336,24 +350,38 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
   result.validation_rows = static_cast<std::int64_t>(validation.size());
   result.test_rows = static_cast<std::int64_t>(test.size());
 
-  double read_seconds = 0;
+  // One read per rank: its shares of the reference, validation and test rows together.
+  // Each share is a contiguous part of its (ascending) list, so a rank's rows lie in about
+  // the same part of the file, and every stored chunk of /X is read by about one rank once.
   const double read_start = wall_seconds();
+  const auto reference_share = rank_share(reference, comm.size(), comm.rank());
+  const auto validation_share = rank_share(validation, comm.size(), comm.rank());
+  const auto test_share = rank_share(test, comm.size(), comm.rank());
   KnnShard shard;
+  FeatureBlock validation_mine, test_mine;
   mpi::agree(comm, [&] {
-    auto block = read_features(prep, rank_share(reference, comm.size(), comm.rank()));
-    shard = make_knn_shard(std::move(block.values), std::move(block.labels),
+    std::vector<std::int64_t> read(reference_share.begin(), reference_share.end());
+    read.insert(read.end(), validation_share.begin(), validation_share.end());
+    read.insert(read.end(), test_share.begin(), test_share.end());
+    std::sort(read.begin(), read.end());
+    read.erase(std::unique(read.begin(), read.end()), read.end());
+    const auto block = read_features(prep, read);
+    auto reference_block = pick_rows(block, read, reference_share);
+    validation_mine = pick_rows(block, read, validation_share);
+    test_mine = pick_rows(block, read, test_share);
+    shard = make_knn_shard(std::move(reference_block.values), std::move(reference_block.labels),
                            static_cast<std::int64_t>(prep.selected.size()),
                            mpi::block_range(result.reference_rows, comm.size(), comm.rank()).begin,
                            options.distance);
   });
-  read_seconds += wall_seconds() - read_start;
+  double read_seconds = wall_seconds() - read_start;
   double search_cpu = 0;
 
   // k by validation accuracy: one search for the largest k serves every candidate.
   result.chosen_k = options.k.front();
   if (!validation.empty()) {
     const double t = wall_seconds();
-    const auto queries = replicated_features(prep, validation, comm);
+    const auto queries = replicate(validation_mine, comm);
     read_seconds += wall_seconds() - t;
     const double cpu = process_cpu_seconds();
     const auto neighbours =
@@ -375,7 +403,7 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
   }
   if (!test.empty()) {
     const double t = wall_seconds();
-    const auto queries = replicated_features(prep, test, comm);
+    const auto queries = replicate(test_mine, comm);
     read_seconds += wall_seconds() - t;
     const double cpu = process_cpu_seconds();
     const auto neighbours = nearest_neighbours(shard, queries.values, queries.rows, result.chosen_k,
