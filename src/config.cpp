@@ -1,6 +1,7 @@
 // Option parsing: command line over INI file, errors that name the option.
 #include "pancan/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -11,14 +12,20 @@ namespace pancan {
 namespace {
 
 // Boost.Program_options builds its error messages by replacing placeholders such as
-// %value% with the offending text until none is left, so a value that itself holds a
-// placeholder never stops (found by tests/fuzz/config_fuzz.cpp: `epochs = %value%` hung
-// with ever more memory). No real value holds one; refuse them before Boost sees them.
+// %value% or %invalid_line% with the offending text until none is left, so a text that
+// itself holds a placeholder never stops (found by tests/fuzz/config_fuzz.cpp: `epochs =
+// %value%` hung with ever more memory). No real option or value holds `%name%` (lower
+// case and '_' between two '%'); refuse those before Boost sees them.
 void check_placeholders(const std::string& text, const std::string& where) {
-  for (const char* token :
-       {"%value%", "%option%", "%canonical_option%", "%prefix%", "%original_token%"})
-    if (text.find(token) != std::string::npos)
-      throw UsageError(where + ": '" + token + "' cannot appear in an option or value");
+  for (auto open = text.find('%'); open != std::string::npos; open = text.find('%', open + 1)) {
+    auto end = open + 1;
+    while (end < text.size() &&
+           (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_'))
+      ++end;
+    if (end > open + 1 && end < text.size() && text[end] == '%')
+      throw UsageError(where + ": '" + text.substr(open, end - open + 1) +
+                       "' cannot appear in an option or value");
+  }
 }
 
 // The INI file's options for `command`: top-level keys, plus `[command]` keys with the

@@ -1,6 +1,7 @@
 // MPI environment, communicator helpers and collective error agreement.
 #include "pancan/mpi.hpp"
 
+#include <exception>
 #include <numeric>
 
 namespace pancan::mpi {
@@ -129,6 +130,10 @@ SharedWindow::SharedWindow(const Comm& comm, std::size_t bytes) : comm_(comm.raw
 }
 
 SharedWindow::~SharedWindow() {
+  // Freeing a window is collective. While this rank unwinds from a failure of its own,
+  // the others may wait in some other collective: freeing here would hang the job instead
+  // of letting main() end it (MPI_Abort). The process is ending then; the OS frees it all.
+  if (std::uncaught_exceptions() > 0) return;
   MPI_Win_unlock_all(window_);
   MPI_Win_free(&window_);
 }

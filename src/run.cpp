@@ -12,6 +12,7 @@
 #include "pancan/error.hpp"
 #include "pancan/evaluate.hpp"
 #include "pancan/features.hpp"
+#include "pancan/interrupt.hpp"
 #include "pancan/knn.hpp"
 #include "pancan/log.hpp"
 #include "pancan/nn.hpp"
@@ -356,7 +357,17 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
       say(strprintf("%s: hidden %s%s", stage.name.c_str(),
                     o.hidden.empty() ? "none" : hidden_text(o.hidden).c_str(),
                     control.resume ? ", resuming from the checkpoint" : ""));
+      // SIGTERM/SIGINT while training: checkpoint, stop, exit 75; a rerun resumes here.
+      StopSignals signals;
+      control.stop_requested = [] { return StopSignals::received() != 0; };
       const auto r = train(o, train_shard, validation_shard, about, control, comm);
+      if (r.stopped) {
+        say(stage.name + ": stopped by a signal; checkpoint in " + model_file +
+            " (run the same command again to continue)");
+        result.preempted = true;
+        result.seconds = wall_seconds() - start;
+        return result;
+      }
       write_stamp(stage, true, comm);
       const double seconds = wall_seconds() - t;
       timing.note = strprintf("%.0f samples/s, %zu epochs",

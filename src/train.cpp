@@ -13,6 +13,7 @@
 
 #include "pancan/config.hpp"
 #include "pancan/error.hpp"
+#include "pancan/fault.hpp"
 #include "pancan/log.hpp"
 #include "pancan/nn.hpp"
 #include "pancan/optim.hpp"
@@ -160,6 +161,24 @@ void check_shard(const ShardedData& d, const char* what, std::int64_t classes,
                             static_cast<long long>(classes)));
 }
 
+// What the ranks tell each other after every step (the largest wins).
+enum StepStatus : int { kGoOn = 0, kStopRequested = 1, kLossInfinite = 2, kLossNaN = 3 };
+
+// Training that blew up: where, and what usually causes it.
+std::string divergence_message(const char* what, std::int64_t epoch, std::int64_t step,
+                               std::int64_t steps, const TrainOptions& options,
+                               const TrainControl& control) {
+  std::string text = strprintf(
+      "training diverged: the loss is %s in epoch %lld, step %lld of %lld (learning rate %g). "
+      "Try a lower --learning-rate, and check that the inputs are scaled (pancan prepare's "
+      "min-max statistics; raw expression values in the thousands overflow a network)",
+      what, static_cast<long long>(epoch + 1), static_cast<long long>(step + 1),
+      static_cast<long long>(steps), options.learning_rate);
+  if (!control.checkpoint_path.empty() && (epoch > 0 || control.resume))
+    text += "; " + control.checkpoint_path + " keeps the last checkpoint from before";
+  return text;
+}
+
 // What a checkpoint must agree with to be resumed.
 void check_resumable(const Model& saved, const nn::Architecture& a, const TrainOptions& o,
                      const std::string& path) {
@@ -193,6 +212,7 @@ ShardedData take_shard(std::span<const float> values, std::span<const std::int32
 TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                   const ShardedData& validation, const Model& about, const TrainControl& control,
                   const mpi::Comm& comm) {
+  fault::point("train", "start");
   const int P = comm.size(), me = comm.rank();
   nn::Architecture a{train_data.cols, options.hidden,
                      static_cast<std::int64_t>(about.classes.size()), options.dropout};
@@ -384,7 +404,19 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
         comm.allgather_blocks<float>(params, slice_counts);
         communication += (c1 - c0) + (wall_seconds() - c2);
       }
-      if (control.stop_requested && comm.max<int>(control.stop_requested() ? 1 : 0) != 0) {
+      fault::point("train", "step");
+      // One small allreduce a step, so that every rank stops at the same step: did any rank
+      // get a stop signal, or a loss that is not finite?
+      int status = std::isnan(t.loss)                                   ? kLossNaN
+                   : std::isinf(t.loss)                                 ? kLossInfinite
+                   : control.stop_requested && control.stop_requested() ? kStopRequested
+                                                                        : kGoOn;
+      if (P > 1) status = comm.max(status);
+      if (status >= kLossInfinite)
+        throw mpi::CollectiveError(divergence_message(status == kLossNaN ? "NaN" : "infinite",
+                                                      epoch, step, steps, options, control),
+                                   0, kExitError);
+      if (status == kStopRequested) {
         stopped = true;
         ++step;
         break;

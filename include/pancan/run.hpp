@@ -49,6 +49,7 @@ struct RunResult {
   std::vector<StageTiming> stages;
   std::string report_html;  // path
   double seconds = 0;
+  bool preempted = false;  // a signal stopped training after a checkpoint; later stages did not run
 };
 
 // Collective over `comm`.

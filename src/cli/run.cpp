@@ -100,8 +100,8 @@ int run(const Args& args) {
         options));
     return kExitOk;
   }
-  pancan::run(run_options_from(command_line.values), mpi::Comm::world());
-  return kExitOk;
+  const auto result = pancan::run(run_options_from(command_line.values), mpi::Comm::world());
+  return result.preempted ? kExitPreempted : kExitOk;
 }
 
 RunOptions run_options_from(const po::variables_map& v) {

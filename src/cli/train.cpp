@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "pancan/config.hpp"
 #include "pancan/features.hpp"
+#include "pancan/interrupt.hpp"
 #include "pancan/log.hpp"
 #include "pancan/mpi.hpp"
 #include "pancan/output.hpp"
@@ -107,8 +108,16 @@ int train(const Args& args) {
   about.maximum = prep.maximum;
   about.classes = prep.dataset.classes;
   about.data_path = data;
+  // SIGTERM (SLURM's time limit, preemption) or SIGINT: finish the step, write a
+  // checkpoint, exit 75; --resume continues from it.
+  StopSignals signals;
+  control.stop_requested = [] { return StopSignals::received() != 0; };
   const auto result = pancan::train(o, train_shard, validation_shard, about, control, comm);
-  if (result.stopped) return kExitPreempted;
+  if (result.stopped) {
+    say("stopped by signal " + std::to_string(StopSignals::received()) +
+        "; continue with the same command and --resume (exit code 75)");
+    return kExitPreempted;
+  }
   const auto& h = result.model.history;
   if (!h.empty()) {
     // The weights kept: the last epoch's, or the best one's under early stopping.
