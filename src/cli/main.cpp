@@ -76,16 +76,19 @@ int main(int argc, char** argv) {
   try {
     return cli::dispatch(argc, argv);
   } catch (const mpi::CollectiveError& e) {
-    // Every rank knows this error; rank 0 alone reports it.
+    // Every rank knows this error; rank 0 alone reports it (each rank's log has it too).
+    rank_log(strprintf("error (from rank %d): %s", e.origin_rank(), e.what()));
     if (world.is_root()) std::fprintf(stderr, "pancan: error: %s\n", e.what());
     return e.exit_code();
   } catch (const UsageError& e) {
     // Option parsing is the same on every rank, so every rank got here; one reports.
+    rank_log(std::string("error: ") + e.what());
     if (world.is_root()) std::fprintf(stderr, "pancan: error: %s\n", e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
     // Only this rank knows: report from here and take every rank down with it, so no
     // rank waits forever in a collective.
+    rank_log(std::string("error: ") + e.what());
     std::fprintf(stderr, "pancan: error: %s\n", e.what());
     std::fflush(stderr);
     if (world.size() > 1) world.abort(kExitError);

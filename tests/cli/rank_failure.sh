@@ -73,6 +73,25 @@ for ranks in 2 3; do
   done
 done
 
+# PANCAN_LOG_DIR: every rank's log records the error, also where rank 0 alone printed it.
+rm -rf logs && mkdir logs
+PANCAN_LOG_DIR=$PWD/logs PANCAN_FAULT="2:convert:parsed:throw" timeout 60 "$MPIEXEC" --oversubscribe -n 3 \
+  "$PANCAN" convert --expression "$data/expression.csv" --labels "$data/labels.csv" --out x.h5 \
+  < /dev/null > /dev/null 2>&1
+PANCAN_LOG_DIR=$PWD/logs timeout 60 "$MPIEXEC" --oversubscribe -n 3 "$PANCAN" convert \
+  --expression "$data/nan.csv" --labels "$data/labels.csv" --out x.h5 < /dev/null > /dev/null 2>&1
+logs_ok() {
+  grep -q "error: injected fault (PANCAN_FAULT) on rank 2 at convert:parsed" logs/rank2.log || return 1
+  for r in 0 1 2; do
+    grep -q "error (from rank [0-9]): .*nan.csv:6:10: 'NaN' is not a finite number" "logs/rank$r.log" || return 1
+  done
+}
+if logs_ok; then
+  echo "ok   PANCAN_LOG_DIR: per-rank logs hold the errors"
+else
+  echo "FAIL PANCAN_LOG_DIR:"; tail -n 5 logs/*; failures=$((failures + 1))
+fi
+
 # A malformed PANCAN_FAULT is an error of its own, not silence.
 PANCAN_FAULT="1:convert:start:explode" "$PANCAN" convert --expression "$data/expression.csv" \
   --labels "$data/labels.csv" --out x.h5 > /dev/null 2> stderr.txt
