@@ -6,7 +6,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out=$("$PANCAN" --help)
 grep -q "^usage: pancan <command>" <<<"$out" || fail "--help has no usage line"
-for cmd in synth convert prepare train evaluate predict report run sweep leaderboard; do
+for cmd in synth convert prepare train evaluate predict report knn cv run sweep leaderboard; do
   grep -qE "^  $cmd +[a-z]" <<<"$out" || fail "--help does not list $cmd"
 done
 
@@ -35,7 +35,7 @@ set -e
 [[ $(grep -c "pancan: error" <<<"$err") == 1 ]] || fail "error printed more than once under mpiexec: $err"
 
 # Every command documents its options and defaults.
-for cmd in synth convert prepare train evaluate predict report run sweep leaderboard; do
+for cmd in synth convert prepare train evaluate predict report knn cv run sweep leaderboard; do
   h=$("$PANCAN" "$cmd" --help)
   grep -q "^usage: pancan $cmd" <<<"$h" || fail "$cmd --help has no usage line"
   grep -q -- "--config" <<<"$h" || fail "$cmd --help lacks --config"
