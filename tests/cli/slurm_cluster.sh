@@ -88,7 +88,8 @@ scontrol show job "$array" | grep -q "Dependency=afterok:$prepare" ||
 
 "$src/slurm/slurm-wait" 420 "$pipeline" "$prepare" "$array" "$board" || fail "some job did not complete"
 
-# The pipeline job: 2 ranks, both models evaluated.
+# The pipeline job: 2 ranks, the default models (the notebook's two networks and the
+# softmax-regression baseline) evaluated.
 out="$scratch/pancan-$pipeline.out"
 grep -q "pancan.sbatch: job $pipeline, 2 rank(s)" "$out" || fail "pancan.sbatch header: $(head -3 "$out")"
 [[ -s run/report.json && -s run/report.html && -s run/report.md ]] || fail "no report in run/"
@@ -96,7 +97,7 @@ grep -q "pancan.sbatch: job $pipeline, 2 rank(s)" "$out" || fail "pancan.sbatch 
 import json, sys
 r = json.load(open(sys.argv[1]))
 assert r["ranks"] == 2, f"ranks {r['ranks']}"
-assert len(r["models"]) == 2, [m["name"] for m in r["models"]]
+assert [m["name"] for m in r["models"]] == ["model1", "model2", "softmax"], [m["name"] for m in r["models"]]
 for m in r["models"]:
     assert m["history"], m["name"]
     assert m["test"]["accuracy"] > 0.5, (m["name"], m["test"]["accuracy"])
