@@ -22,7 +22,12 @@ void install(int signal, int flags, struct sigaction* previous) {
   struct sigaction action {};
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART | flags;  // MPI and file I/O resume after the handler
+  // No SA_RESTART: a system call the signal interrupts returns EINTR instead of resuming.
+  // That matters when mpiexec gets the SIGTERM: it stops reading the ranks' output while
+  // it waits to pass the signal on, so rank 0 can be blocked writing an epoch line, and a
+  // resumed write would keep it there until SIGKILL. Interrupted, the line is lost and
+  // the rank reaches the next step, where it stops. (MPI and HDF5 retry on EINTR.)
+  action.sa_flags = flags;
   if (::sigaction(signal, &action, previous) != 0)
     throw Error("cannot install the handler for signal " + std::to_string(signal));
 }

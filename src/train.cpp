@@ -417,6 +417,8 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                                                       epoch, step, steps, options, control),
                                    0, kExitError);
       if (status == kStopRequested) {
+        rank_log(strprintf("stop requested: stopping after step %lld of epoch %lld",
+                           static_cast<long long>(step + 1), static_cast<long long>(epoch + 1)));
         stopped = true;
         ++step;
         break;
