@@ -18,6 +18,7 @@
 #include "pancan/nn.hpp"
 #include "pancan/report.hpp"
 #include "pancan/train.hpp"
+#include "pancan/training_data.hpp"
 
 namespace pancan {
 
@@ -90,20 +91,6 @@ void write_stamp(const Stage& stage, bool complete, const mpi::Comm& comm) {
 }
 
 std::string absolute(const std::string& path) { return fs::absolute(path).lexically_normal(); }
-
-// This rank's block of a split's rows, scaled (the same shards `pancan train` reads).
-ShardedData read_shard(const Preparation& prep, Split which, const mpi::Comm& comm) {
-  const auto rows = split_rows(prep, which);
-  auto block = read_features(prep, rank_share(rows, comm.size(), comm.rank()));
-  ShardedData shard;
-  shard.total_rows = static_cast<std::int64_t>(rows.size());
-  shard.first_row = mpi::block_range(shard.total_rows, comm.size(), comm.rank()).begin;
-  shard.rows = block.rows;
-  shard.cols = static_cast<std::int64_t>(prep.selected.size());
-  shard.values = std::move(block.values);
-  shard.labels = std::move(block.labels);
-  return shard;
-}
 
 std::string hidden_text(const std::vector<std::int64_t>& hidden) {
   std::string text;
@@ -344,12 +331,7 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
         });
         shards_loaded = true;
       }
-      Model about;
-      about.genes = prep.genes;
-      about.minimum = prep.minimum;
-      about.maximum = prep.maximum;
-      about.classes = prep.dataset.classes;
-      about.data_path = dataset;
+      const Model about = model_metadata(prep, dataset);
       TrainControl control;
       control.checkpoint_path = model_file;
       control.resume = action == Action::Resume;

@@ -10,27 +10,9 @@
 #include "pancan/log.hpp"
 #include "pancan/mpi.hpp"
 #include "pancan/output.hpp"
+#include "pancan/training_data.hpp"
 
 namespace pancan::cli {
-
-namespace {
-
-// This rank's block of a split's rows, scaled.
-ShardedData read_shard(const Preparation& prep, Split which, const mpi::Comm& comm) {
-  const auto rows = split_rows(prep, which);
-  const auto mine = rank_share(rows, comm.size(), comm.rank());
-  auto block = read_features(prep, mine);
-  ShardedData shard;
-  shard.total_rows = static_cast<std::int64_t>(rows.size());
-  shard.first_row = mpi::block_range(shard.total_rows, comm.size(), comm.rank()).begin;
-  shard.rows = block.rows;
-  shard.cols = static_cast<std::int64_t>(prep.selected.size());
-  shard.values = std::move(block.values);
-  shard.labels = std::move(block.labels);
-  return shard;
-}
-
-}  // namespace
 
 int train(const Args& args) {
   const TrainOptions defaults;
@@ -102,12 +84,7 @@ int train(const Args& args) {
                 static_cast<long long>(validation_shard.total_rows), prep.selected.size(),
                 data.c_str(), wall_seconds() - start));
 
-  Model about;
-  about.genes = prep.genes;
-  about.minimum = prep.minimum;
-  about.maximum = prep.maximum;
-  about.classes = prep.dataset.classes;
-  about.data_path = data;
+  const Model about = model_metadata(prep, data);
   // SIGTERM (SLURM's time limit, preemption) or SIGINT: finish the step, write a
   // checkpoint, exit 75; --resume continues from it.
   StopSignals signals;
