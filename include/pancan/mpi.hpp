@@ -18,6 +18,15 @@ namespace pancan::mpi {
 // Throws Error("MPI error in WHAT: <MPI's text>") when rc is not MPI_SUCCESS.
 void check(int rc, const char* what);
 
+// True when the launcher's environment says every rank of this job runs on one node
+// (Open MPI's mpiexec, srun, or a singleton); false when it may span nodes or is unknown.
+bool launched_on_one_node();
+
+// Before MPI_Init: on one node, selects Open MPI's ob1 + shared-memory transports instead
+// of UCX, whose start-up costs more than a small job's stages. Leaves any OMPI_MCA_pml /
+// OMPI_MCA_btl the user set alone, and does nothing with PANCAN_MPI_DEFAULTS=1.
+void prefer_shared_memory_transport();
+
 // MPI_Init_thread / MPI_Finalize. One per process, in main() or a test main().
 class Environment {
  public:

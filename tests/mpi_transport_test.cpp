@@ -1,0 +1,97 @@
+// Which launches get Open MPI's shared-memory transports instead of UCX (start-up cost).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "pancan/mpi.hpp"
+
+namespace {
+
+using pancan::mpi::launched_on_one_node;
+using pancan::mpi::prefer_shared_memory_transport;
+
+const char* const kVariables[] = {"OMPI_COMM_WORLD_SIZE",
+                                  "OMPI_COMM_WORLD_LOCAL_SIZE",
+                                  "SLURM_STEP_NUM_NODES",
+                                  "PMIX_RANK",
+                                  "PMI_RANK",
+                                  "OMPI_MCA_pml",
+                                  "OMPI_MCA_btl",
+                                  "PANCAN_MPI_DEFAULTS"};
+
+// Clears the launcher variables for one test and puts the process's values back after it
+// (the test binary itself runs under mpiexec, and MPI is already initialised).
+class LauncherEnvironment : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (const char* name : kVariables) {
+      const char* value = std::getenv(name);
+      if (value != nullptr) saved_[name] = value;
+      unsetenv(name);
+    }
+  }
+  void TearDown() override {
+    for (const char* name : kVariables) {
+      unsetenv(name);
+      if (auto it = saved_.find(name); it != saved_.end()) setenv(name, it->second.c_str(), 1);
+    }
+  }
+  static void set(const char* name, const char* value) { setenv(name, value, 1); }
+  static std::optional<std::string> get(const char* name) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? std::optional<std::string>(value) : std::nullopt;
+  }
+
+ private:
+  std::map<std::string, std::string> saved_;
+};
+
+TEST_F(LauncherEnvironment, MpiexecOnOneNode) {
+  set("OMPI_COMM_WORLD_SIZE", "4");
+  set("OMPI_COMM_WORLD_LOCAL_SIZE", "4");
+  EXPECT_TRUE(launched_on_one_node());
+  prefer_shared_memory_transport();
+  EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");
+  EXPECT_EQ(get("OMPI_MCA_btl"), "self,vader");
+}
+
+TEST_F(LauncherEnvironment, MpiexecOverSeveralNodesKeepsDefaults) {
+  set("OMPI_COMM_WORLD_SIZE", "8");
+  set("OMPI_COMM_WORLD_LOCAL_SIZE", "4");
+  EXPECT_FALSE(launched_on_one_node());
+  prefer_shared_memory_transport();
+  EXPECT_EQ(get("OMPI_MCA_pml"), std::nullopt);
+  EXPECT_EQ(get("OMPI_MCA_btl"), std::nullopt);
+}
+
+TEST_F(LauncherEnvironment, SrunStepNodes) {
+  set("PMIX_RANK", "0");
+  set("SLURM_STEP_NUM_NODES", "1");
+  EXPECT_TRUE(launched_on_one_node());
+  set("SLURM_STEP_NUM_NODES", "2");
+  EXPECT_FALSE(launched_on_one_node());
+}
+
+TEST_F(LauncherEnvironment, SingletonIsOneNodeUnknownLauncherIsNot) {
+  EXPECT_TRUE(launched_on_one_node());
+  set("PMIX_RANK", "3");
+  EXPECT_FALSE(launched_on_one_node());
+}
+
+TEST_F(LauncherEnvironment, UserChoicesWin) {
+  set("OMPI_COMM_WORLD_SIZE", "2");
+  set("OMPI_COMM_WORLD_LOCAL_SIZE", "2");
+  set("OMPI_MCA_pml", "ucx");
+  prefer_shared_memory_transport();
+  EXPECT_EQ(get("OMPI_MCA_pml"), "ucx");
+  EXPECT_EQ(get("OMPI_MCA_btl"), std::nullopt);
+  unsetenv("OMPI_MCA_pml");
+  set("PANCAN_MPI_DEFAULTS", "1");
+  prefer_shared_memory_transport();
+  EXPECT_EQ(get("OMPI_MCA_pml"), std::nullopt);
+}
+
+}  // namespace
