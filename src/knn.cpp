@@ -2,16 +2,12 @@
 // local top k per rank, merge on the root, vote, k chosen on the validation rows.
 #include "pancan/knn.hpp"
 
-// GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics when inlining
-// Eigen's GEMM packing (a false positive, as in nn.cpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <Eigen/Core>
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
-#include <numeric>
+#include <mutex>
 
 #include "pancan/error.hpp"
 #include "pancan/features.hpp"
@@ -29,20 +25,51 @@ const char* distance_name(Distance distance) {
   return distance == Distance::Euclidean ? "euclidean" : "cosine";
 }
 
+namespace {
+
+// Sums in double over 16 interleaved lanes (lane l takes terms l, l + 16, ...), the lanes
+// then added pairwise, the remainder last: a fixed order, whatever the caller, so the
+// same pair always gives the same bits; the lanes let the compiler vectorise the loop
+// (a single running sum cannot be, without reordering it).
+constexpr std::size_t kLanes = 16;
+double combine(double (&lanes)[kLanes]) {
+  for (std::size_t width = kLanes / 2; width >= 1; width /= 2)
+    for (std::size_t l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+  return lanes[0];
+}
+
+}  // namespace
+
 double exact_distance(std::span<const float> q, std::span<const float> x, Distance distance) {
+  const std::size_t n = q.size(), full = n - n % kLanes;
   if (distance == Distance::Euclidean) {
-    double sum = 0;
-    for (std::size_t j = 0; j < q.size(); ++j) {
+    double lanes[kLanes] = {};
+    for (std::size_t j = 0; j < full; j += kLanes)
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        const double diff = static_cast<double>(q[j + l]) - static_cast<double>(x[j + l]);
+        lanes[l] += diff * diff;
+      }
+    double sum = combine(lanes);
+    for (std::size_t j = full; j < n; ++j) {
       const double diff = static_cast<double>(q[j]) - static_cast<double>(x[j]);
       sum += diff * diff;
     }
     return std::sqrt(sum);
   }
-  double dot = 0, qq = 0, xx = 0;
-  for (std::size_t j = 0; j < q.size(); ++j) {
-    dot += static_cast<double>(q[j]) * x[j];
-    qq += static_cast<double>(q[j]) * q[j];
-    xx += static_cast<double>(x[j]) * x[j];
+  double dots[kLanes] = {}, qqs[kLanes] = {}, xxs[kLanes] = {};
+  for (std::size_t j = 0; j < full; j += kLanes)
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      const double a = q[j + l], b = x[j + l];
+      dots[l] += a * b;
+      qqs[l] += a * a;
+      xxs[l] += b * b;
+    }
+  double dot = combine(dots), qq = combine(qqs), xx = combine(xxs);
+  for (std::size_t j = full; j < n; ++j) {
+    const double a = q[j], b = x[j];
+    dot += a * b;
+    qq += a * a;
+    xx += b * b;
   }
   if (qq == 0 || xx == 0) return 1.0;
   return 1.0 - dot / (std::sqrt(qq) * std::sqrt(xx));
@@ -50,12 +77,14 @@ double exact_distance(std::span<const float> q, std::span<const float> x, Distan
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstRowMap = Eigen::Map<const RowMatrix>;
-
 double squared_norm(std::span<const float> row) {
-  double sum = 0;
-  for (float v : row) sum += static_cast<double>(v) * v;
+  const std::size_t n = row.size(), full = n - n % kLanes;
+  double lanes[kLanes] = {};
+  for (std::size_t j = 0; j < full; j += kLanes)
+    for (std::size_t l = 0; l < kLanes; ++l)
+      lanes[l] += static_cast<double>(row[j + l]) * row[j + l];
+  double sum = combine(lanes);
+  for (std::size_t j = full; j < n; ++j) sum += static_cast<double>(row[j]) * row[j];
   return sum;
 }
 
@@ -68,6 +97,43 @@ void normalise_rows(std::span<float> values, std::int64_t cols) {
     if (norm > 0)
       for (auto& v : row) v = static_cast<float>(v / norm);
   }
+}
+
+// G = A B^T (rows x n, row-major; A is rows x d, B is n x d, both row-major) in float with
+// OpenBLAS's sgemm on the calling thread: each rank is one process on one core, so BLAS
+// threads would only compete with the other ranks. (Eigen's own GEMM reached about half of
+// sgemm's speed on this product: 60-78 against 150 GFLOP/s on one core.)
+void product_transposed(const float* a, const float* b, std::int64_t rows, std::int64_t n,
+                        std::int64_t d, float* g) {
+  static std::once_flag single_thread;
+  std::call_once(single_thread, [] { openblas_set_num_threads(1); });
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<blasint>(rows),
+              static_cast<blasint>(n), static_cast<blasint>(d), 1.0f, a, static_cast<blasint>(d), b,
+              static_cast<blasint>(d), 0.0f, g, static_cast<blasint>(n));
+}
+
+// The k-th smallest of `values` (k >= 1, k <= size).
+double kth_smallest(std::span<const double> values, std::size_t k, std::vector<double>& scratch) {
+  if (k <= 16) {
+    // One pass keeping the k smallest in order: for the usual small k this beats a
+    // selection over a copy, since almost every value is rejected by one comparison.
+    double best[16];
+    std::size_t held = 0;
+    for (double v : values) {
+      if (held == k && !(v < best[k - 1])) continue;
+      std::size_t at = held < k ? held++ : k - 1;
+      while (at > 0 && v < best[at - 1]) {
+        best[at] = best[at - 1];
+        --at;
+      }
+      best[at] = v;
+    }
+    return best[k - 1];
+  }
+  scratch.assign(values.begin(), values.end());
+  std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   scratch.end());
+  return scratch[k - 1];
 }
 
 struct Candidate {
@@ -112,12 +178,19 @@ KnnShard make_knn_shard(std::vector<float> values, std::vector<std::int32_t> lab
     throw Error("k-NN: reference values do not match rows x columns");
   s.values = std::move(values);
   s.labels = std::move(labels);
-  s.product_rows = s.values;
-  if (distance == Distance::Cosine) normalise_rows(s.product_rows, cols);
+  if (distance == Distance::Cosine) {
+    s.product_rows = s.values;
+    normalise_rows(s.product_rows, cols);
+  }
+  const auto& rows = distance == Distance::Cosine ? s.product_rows : s.values;
   s.squared_norms.resize(static_cast<std::size_t>(s.rows));
-  for (std::int64_t r = 0; r < s.rows; ++r)
-    s.squared_norms[static_cast<std::size_t>(r)] = squared_norm(
-        std::span<const float>(s.product_rows.data() + r * cols, static_cast<std::size_t>(cols)));
+  s.norms.resize(static_cast<std::size_t>(s.rows));
+  for (std::int64_t r = 0; r < s.rows; ++r) {
+    const auto at = static_cast<std::size_t>(r);
+    s.squared_norms[at] = squared_norm(
+        std::span<const float>(rows.data() + r * cols, static_cast<std::size_t>(cols)));
+    s.norms[at] = std::sqrt(s.squared_norms[at]);
+  }
   return s;
 }
 
@@ -128,60 +201,66 @@ Neighbours local_neighbours(const KnnShard& shard, std::span<const float> querie
   if (n == 0 || rows == 0) return out;
   if (static_cast<std::int64_t>(queries.size()) != rows * d)
     throw Error("k-NN: query values do not match rows x columns");
-  std::vector<float> product_queries(queries.begin(), queries.end());
-  if (shard.distance == Distance::Cosine) normalise_rows(product_queries, d);
+  const bool euclidean = shard.distance == Distance::Euclidean;
+  std::vector<float> unit_queries;
+  if (!euclidean) {
+    unit_queries.assign(queries.begin(), queries.end());
+    normalise_rows(unit_queries, d);
+  }
+  const float* product_queries = euclidean ? queries.data() : unit_queries.data();
+  const float* product_rows = euclidean ? shard.values.data() : shard.product_rows.data();
   // G = Q X^T (rows x n) in float: the bulk of the work, one product.
-  const RowMatrix g = ConstRowMap(product_queries.data(), rows, d) *
-                      ConstRowMap(shard.product_rows.data(), n, d).transpose();
+  std::vector<float> g(static_cast<std::size_t>(rows * n));
+  product_transposed(product_queries, product_rows, rows, n, d, g.data());
   // A rigorous bound on the product's error: |fl(q.x) - q.x| <= gamma_d sum |q_j x_j|
   // <= gamma_d |q| |x| (Higham, Accuracy and Stability, 3.5), for any summation order.
   const double u = std::ldexp(1.0, -24);
   const double gamma = static_cast<double>(d) * u / (1 - static_cast<double>(d) * u);
-  const bool euclidean = shard.distance == Distance::Euclidean;
-  std::vector<double> approx(static_cast<std::size_t>(n)), slack(static_cast<std::size_t>(n));
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  // The double norms and the expressions below round too: (d + 4) double roundings of
+  // sums of nonnegative terms, far inside this.
+  const double norm_slack = 1e-12 + 4 * static_cast<double>(d + 4) * std::ldexp(1.0, -53);
+  const auto size = static_cast<std::size_t>(n);
+  std::vector<double> lower(size), upper(size), scratch;
   std::vector<Candidate> candidates;
+  const double* xx = shard.squared_norms.data();
+  const double* x_norm = shard.norms.data();
   for (std::int64_t i = 0; i < rows; ++i) {
-    const auto q =
-        std::span<const float>(product_queries.data() + i * d, static_cast<std::size_t>(d));
-    const double qq = squared_norm(q);
-    for (std::int64_t j = 0; j < n; ++j) {
-      const double xx = shard.squared_norms[static_cast<std::size_t>(j)];
-      const double dot = g(i, j);
-      if (euclidean) {
-        // Squared distance; the bound doubles gamma for the factor 2 and adds the
-        // rounding of this double expression.
-        approx[static_cast<std::size_t>(j)] = qq + xx - 2 * dot;
-        slack[static_cast<std::size_t>(j)] = 2.02 * gamma * std::sqrt(qq * xx) + 1e-12 * (qq + xx);
-      } else {
-        // Unit rows rounded to float: their dot product is off by a few u besides gamma.
-        approx[static_cast<std::size_t>(j)] = 1 - dot;
-        slack[static_cast<std::size_t>(j)] = 1.02 * gamma + 8 * u;
+    const float* dots = g.data() + i * n;
+    const double qq =
+        squared_norm(std::span<const float>(product_queries + i * d, static_cast<std::size_t>(d)));
+    const double q_norm = std::sqrt(qq);
+    // Bounds on each row's distance (squared for euclidean) from the float product.
+    if (euclidean) {
+      // The bound doubles gamma for the factor 2 and adds the rounding of the norms and
+      // of this double expression.
+      for (std::size_t j = 0; j < size; ++j) {
+        const double approx = qq + xx[j] - 2 * static_cast<double>(dots[j]);
+        const double slack = 2.02 * gamma * q_norm * x_norm[j] + norm_slack * (qq + xx[j]);
+        lower[j] = approx - slack;
+        upper[j] = approx + slack;
+      }
+    } else {
+      // Unit rows rounded to float: their dot product is off by a few u besides gamma.
+      const double slack = 1.02 * gamma + 8 * u;
+      for (std::size_t j = 0; j < size; ++j) {
+        const double approx = 1 - static_cast<double>(dots[j]);
+        lower[j] = approx - slack;
+        upper[j] = approx + slack;
       }
     }
-    // The k smallest approximations; any row whose lower bound exceeds the largest upper
-    // bound among them cannot be among the k nearest.
-    std::iota(order.begin(), order.end(), std::int64_t{0});
-    const auto kk = std::min<std::int64_t>(k, n);
-    std::nth_element(
-        order.begin(), order.begin() + (kk - 1), order.end(), [&](std::int64_t a, std::int64_t b) {
-          return approx[static_cast<std::size_t>(a)] < approx[static_cast<std::size_t>(b)];
-        });
-    double threshold = -std::numeric_limits<double>::infinity();
-    for (std::int64_t t = 0; t < kk; ++t) {
-      const auto j = static_cast<std::size_t>(order[static_cast<std::size_t>(t)]);
-      threshold = std::max(threshold, approx[j] + slack[j]);
-    }
+    // At least k rows lie within the k-th smallest upper bound, so a row whose lower
+    // bound exceeds it is farther than k others and cannot be among the k nearest.
+    const auto kk = static_cast<std::size_t>(std::min<std::int64_t>(k, n));
+    const double threshold = kth_smallest(upper, kk, scratch);
     candidates.clear();
     const auto query =
         queries.subspan(static_cast<std::size_t>(i * d), static_cast<std::size_t>(d));
-    for (std::int64_t j = 0; j < n; ++j) {
-      if (approx[static_cast<std::size_t>(j)] - slack[static_cast<std::size_t>(j)] > threshold)
-        continue;
-      const auto x =
-          std::span<const float>(shard.values.data() + j * d, static_cast<std::size_t>(d));
-      candidates.push_back({exact_distance(query, x, shard.distance), shard.first_row + j,
-                            shard.labels[static_cast<std::size_t>(j)]});
+    for (std::size_t j = 0; j < size; ++j) {
+      if (lower[j] > threshold) continue;
+      const auto x = std::span<const float>(shard.values.data() + static_cast<std::int64_t>(j) * d,
+                                            static_cast<std::size_t>(d));
+      candidates.push_back({exact_distance(query, x, shard.distance),
+                            shard.first_row + static_cast<std::int64_t>(j), shard.labels[j]});
     }
     const auto keep = std::min<std::size_t>(static_cast<std::size_t>(k), candidates.size());
     std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep),

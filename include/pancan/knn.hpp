@@ -41,8 +41,8 @@ Distance parse_distance(const std::string& name);  // "euclidean" | "cosine"; Us
 const char* distance_name(Distance distance);
 
 // Euclidean: sqrt(sum (q_j - x_j)^2). Cosine: 1 - q.x / (|q| |x|), and 1 when either
-// vector is zero (as scikit-learn's cosine_distances). Computed in double in index order:
-// the exact re-check every ranking relies on.
+// vector is zero (as scikit-learn's cosine_distances). Computed in double in a fixed order
+// (16 interleaved partial sums): the exact re-check every ranking relies on.
 double exact_distance(std::span<const float> q, std::span<const float> x, Distance distance);
 
 // This rank's reference rows, ready for the distance product.
@@ -51,8 +51,9 @@ struct KnnShard {
   std::int64_t first_row = 0;  // global index of row 0 (neighbour indices are global)
   std::int64_t rows = 0, cols = 0;
   std::vector<float> values;          // rows x cols, as given (for the exact re-check)
-  std::vector<float> product_rows;    // rows x cols: values, or unit rows for cosine
-  std::vector<double> squared_norms;  // per row, of product_rows
+  std::vector<float> product_rows;    // cosine: the unit rows; euclidean: empty (values)
+  std::vector<double> squared_norms;  // per row, of the rows the product uses
+  std::vector<double> norms;          // their square roots (for the error bound)
   std::vector<std::int32_t> labels;
 };
 KnnShard make_knn_shard(std::vector<float> values, std::vector<std::int32_t> labels,
