@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <memory>
 #include <mutex>
 
 #include "pancan/error.hpp"
@@ -194,24 +195,39 @@ KnnShard make_knn_shard(std::vector<float> values, std::vector<std::int32_t> lab
   return s;
 }
 
-Neighbours local_neighbours(const KnnShard& shard, std::span<const float> queries,
-                            std::int64_t rows, int k) {
-  Neighbours out = empty_neighbours(rows, k);
+namespace {
+
+// Buffers of one search, kept over its query blocks: the product alone is B x n floats
+// (megabytes), and fresh memory costs a page fault per 4 KiB page on first touch.
+struct SearchSpace {
+  std::unique_ptr<float[]> g;  // not zero-filled: sgemm overwrites it (beta = 0)
+  std::size_t g_size = 0;
+  std::vector<float> unit_queries;
+  std::vector<double> lower, upper, scratch;
+  std::vector<Candidate> candidates;
+};
+
+// The k nearest on this shard of `rows` queries, stored in `out` from query `first` on.
+void search_block(const KnnShard& shard, std::span<const float> queries, std::int64_t rows, int k,
+                  SearchSpace& space, Neighbours& out, std::int64_t first) {
   const std::int64_t n = shard.rows, d = shard.cols;
-  if (n == 0 || rows == 0) return out;
+  if (n == 0 || rows == 0) return;
   if (static_cast<std::int64_t>(queries.size()) != rows * d)
     throw Error("k-NN: query values do not match rows x columns");
   const bool euclidean = shard.distance == Distance::Euclidean;
-  std::vector<float> unit_queries;
   if (!euclidean) {
-    unit_queries.assign(queries.begin(), queries.end());
-    normalise_rows(unit_queries, d);
+    space.unit_queries.assign(queries.begin(), queries.end());
+    normalise_rows(space.unit_queries, d);
   }
-  const float* product_queries = euclidean ? queries.data() : unit_queries.data();
+  const float* product_queries = euclidean ? queries.data() : space.unit_queries.data();
   const float* product_rows = euclidean ? shard.values.data() : shard.product_rows.data();
   // G = Q X^T (rows x n) in float: the bulk of the work, one product.
-  std::vector<float> g(static_cast<std::size_t>(rows * n));
-  product_transposed(product_queries, product_rows, rows, n, d, g.data());
+  if (space.g_size < static_cast<std::size_t>(rows * n)) {
+    space.g_size = static_cast<std::size_t>(rows * n);
+    space.g = std::make_unique_for_overwrite<float[]>(space.g_size);
+  }
+  float* g = space.g.get();
+  product_transposed(product_queries, product_rows, rows, n, d, g);
   // A rigorous bound on the product's error: |fl(q.x) - q.x| <= gamma_d sum |q_j x_j|
   // <= gamma_d |q| |x| (Higham, Accuracy and Stability, 3.5), for any summation order.
   const double u = std::ldexp(1.0, -24);
@@ -220,12 +236,15 @@ Neighbours local_neighbours(const KnnShard& shard, std::span<const float> querie
   // sums of nonnegative terms, far inside this.
   const double norm_slack = 1e-12 + 4 * static_cast<double>(d + 4) * std::ldexp(1.0, -53);
   const auto size = static_cast<std::size_t>(n);
-  std::vector<double> lower(size), upper(size), scratch;
-  std::vector<Candidate> candidates;
+  auto& lower = space.lower;
+  auto& upper = space.upper;
+  auto& candidates = space.candidates;
+  lower.resize(size);
+  upper.resize(size);
   const double* xx = shard.squared_norms.data();
   const double* x_norm = shard.norms.data();
   for (std::int64_t i = 0; i < rows; ++i) {
-    const float* dots = g.data() + i * n;
+    const float* dots = g + i * n;
     const double qq =
         squared_norm(std::span<const float>(product_queries + i * d, static_cast<std::size_t>(d)));
     const double q_norm = std::sqrt(qq);
@@ -251,7 +270,7 @@ Neighbours local_neighbours(const KnnShard& shard, std::span<const float> querie
     // At least k rows lie within the k-th smallest upper bound, so a row whose lower
     // bound exceeds it is farther than k others and cannot be among the k nearest.
     const auto kk = static_cast<std::size_t>(std::min<std::int64_t>(k, n));
-    const double threshold = kth_smallest(upper, kk, scratch);
+    const double threshold = kth_smallest(upper, kk, space.scratch);
     candidates.clear();
     const auto query =
         queries.subspan(static_cast<std::size_t>(i * d), static_cast<std::size_t>(d));
@@ -266,8 +285,17 @@ Neighbours local_neighbours(const KnnShard& shard, std::span<const float> querie
     std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(keep),
                       candidates.end(), nearer);
     candidates.resize(keep);
-    store(out, i, candidates);
+    store(out, first + i, candidates);
   }
+}
+
+}  // namespace
+
+Neighbours local_neighbours(const KnnShard& shard, std::span<const float> queries,
+                            std::int64_t rows, int k) {
+  Neighbours out = empty_neighbours(rows, k);
+  SearchSpace space;
+  search_block(shard, queries, rows, k, space, out, 0);
   return out;
 }
 
@@ -335,15 +363,13 @@ Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> quer
   // the lists, rows x k per rank, are small enough to gather once.
   Neighbours local = empty_neighbours(rows, k);
   const std::int64_t d = shard.cols;
+  SearchSpace space;
   for (std::int64_t first = 0; first < rows; first += block) {
     const std::int64_t count = std::min(block, rows - first);
-    const auto part = local_neighbours(
+    search_block(
         shard,
         queries.subspan(static_cast<std::size_t>(first * d), static_cast<std::size_t>(count * d)),
-        count, k);
-    std::copy(part.distances.begin(), part.distances.end(), local.distances.begin() + first * k);
-    std::copy(part.indices.begin(), part.indices.end(), local.indices.begin() + first * k);
-    std::copy(part.labels.begin(), part.labels.end(), local.labels.begin() + first * k);
+        count, k, space, local, first);
   }
   // Every rank sends rows x k entries, so the gathered arrays cut into equal parts.
   const auto distances = comm.gatherv<double>(local.distances);
@@ -371,21 +397,47 @@ Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> quer
 
 namespace {
 
-// The rows of `share` (ascending, all in `read`) cut out of `block`, which holds the
-// features of `read` (ascending).
-FeatureBlock pick_rows(const FeatureBlock& block, std::span<const std::int64_t> read,
-                       std::span<const std::int64_t> share) {
-  FeatureBlock out;
-  out.cols = block.cols;
-  out.rows = static_cast<std::int64_t>(share.size());
-  out.values.resize(static_cast<std::size_t>(out.rows * out.cols));
-  for (std::size_t i = 0; i < share.size(); ++i) {
-    const auto at = std::lower_bound(read.begin(), read.end(), share[i]) - read.begin();
-    std::copy_n(block.values.begin() + at * block.cols, block.cols,
-                out.values.begin() + static_cast<std::int64_t>(i) * out.cols);
-    out.labels.push_back(block.labels[static_cast<std::size_t>(at)]);
+// This rank's shares of the reference, validation and test rows, read in one pass over the
+// file (ascending rows) and each row copied straight to its place.
+struct Shares {
+  FeatureBlock reference, validation, test;
+};
+Shares read_shares(const Preparation& prep, std::span<const std::int64_t> reference,
+                   std::span<const std::int64_t> validation, std::span<const std::int64_t> test) {
+  const auto cols = static_cast<std::int64_t>(prep.selected.size());
+  Shares shares;
+  std::vector<std::pair<std::int64_t, FeatureBlock*>> read;  // (row, destination)
+  for (auto [rows, block] :
+       {std::pair{reference, &shares.reference}, std::pair{validation, &shares.validation},
+        std::pair{test, &shares.test}}) {
+    block->rows = static_cast<std::int64_t>(rows.size());
+    block->cols = cols;
+    block->values.resize(static_cast<std::size_t>(block->rows * cols));
+    block->labels.resize(rows.size());
+    for (auto row : rows) read.emplace_back(row, block);
   }
-  return out;
+  // The splits are disjoint, and each list ascends: the merged list ascends strictly.
+  std::sort(read.begin(), read.end());
+  std::vector<std::int64_t> rows(read.size());
+  for (std::size_t i = 0; i < read.size(); ++i) rows[i] = read[i].first;
+  std::vector<std::int64_t> position(read.size());  // within the destination
+  std::int64_t next[3] = {0, 0, 0};
+  for (std::size_t i = 0; i < read.size(); ++i) {
+    auto* block = read[i].second;
+    position[i] = next[block == &shares.reference ? 0 : block == &shares.validation ? 1 : 2]++;
+  }
+  stream_features(prep, rows, kMatrixChunkRows * 16,
+                  [&](const FeatureBlock& block, std::int64_t first) {
+                    for (std::int64_t t = 0; t < block.rows; ++t) {
+                      const auto at = static_cast<std::size_t>(first + t);
+                      auto* to = read[at].second;
+                      std::copy_n(block.values.begin() + t * cols, cols,
+                                  to->values.begin() + position[at] * cols);
+                      to->labels[static_cast<std::size_t>(position[at])] =
+                          block.labels[static_cast<std::size_t>(t)];
+                    }
+                  });
+  return shares;
 }
 
 // Every rank's `mine`, in rank order, on every rank: the queries each rank read.
@@ -439,16 +491,10 @@ KnnResult run_knn(const KnnOptions& options, const Preparation& prep,
   KnnShard shard;
   FeatureBlock validation_mine, test_mine;
   mpi::agree(comm, [&] {
-    std::vector<std::int64_t> read(reference_share.begin(), reference_share.end());
-    read.insert(read.end(), validation_share.begin(), validation_share.end());
-    read.insert(read.end(), test_share.begin(), test_share.end());
-    std::sort(read.begin(), read.end());
-    read.erase(std::unique(read.begin(), read.end()), read.end());
-    const auto block = read_features(prep, read);
-    auto reference_block = pick_rows(block, read, reference_share);
-    validation_mine = pick_rows(block, read, validation_share);
-    test_mine = pick_rows(block, read, test_share);
-    shard = make_knn_shard(std::move(reference_block.values), std::move(reference_block.labels),
+    auto shares = read_shares(prep, reference_share, validation_share, test_share);
+    validation_mine = std::move(shares.validation);
+    test_mine = std::move(shares.test);
+    shard = make_knn_shard(std::move(shares.reference.values), std::move(shares.reference.labels),
                            static_cast<std::int64_t>(prep.selected.size()),
                            mpi::block_range(result.reference_rows, comm.size(), comm.rank()).begin,
                            options.distance);
