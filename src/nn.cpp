@@ -9,8 +9,14 @@
 #endif
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
+#include <type_traits>
+#include <utility>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "pancan/error.hpp"
 #include "pancan/log.hpp"
@@ -67,6 +73,200 @@ void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in
   for (std::int64_t b = 0; b < B; ++b) db += dy.row(b);
   if (d_in != nullptr)
     MatrixMap<T>(d_in, B, I).noalias() = dy * ConstMatrixMap<T>(weight, I, O).transpose();
+}
+
+// --- the first Dense layer over row pointers --------------------------------------------
+
+namespace {
+
+// Portable kernels (and double, for the gradient checks): the same order of additions as
+// the AVX-512 ones, so both give a row the same result up to fused multiply-add rounding.
+template <class T>
+void forward_rows_generic(T* out, const T* const* rows, const T* weight, const T* bias,
+                          std::int64_t B, std::int64_t I, std::int64_t O) {
+  for (std::int64_t b = 0; b < B; ++b) {
+    T* y = out + b * O;
+    std::copy_n(bias, O, y);
+    for (std::int64_t i = 0; i < I; ++i) {
+      const T x = rows[b][i];
+      const T* w = weight + i * O;
+      for (std::int64_t o = 0; o < O; ++o) y[o] += x * w[o];
+    }
+  }
+}
+
+template <class T>
+void weight_gradient_rows_generic(T* d_weight, const T* const* rows, const T* const* d_out,
+                                  std::int64_t B, std::int64_t O, std::int64_t first,
+                                  std::int64_t last) {
+  std::fill_n(d_weight, (last - first) * O, T(0));
+  for (std::int64_t i = first; i < last; ++i) {
+    T* dw = d_weight + (i - first) * O;
+    for (std::int64_t b = 0; b < B; ++b) {
+      const T x = rows[b][i];
+      const T* dy = d_out[b];
+      for (std::int64_t o = 0; o < O; ++o) dw[o] += x * dy[o];
+    }
+  }
+}
+
+#if defined(__AVX512F__)
+// Register tiles of kTileRows rows x up to kPanel vectors of 16 outputs: 3 x 7 accumulators
+// + 7 loaded weight (or d_out) vectors + 1 broadcast fit the 32 zmm registers, and each
+// step of the inner loop is 21 FMAs for 10 loads, so the FMA units, not the loads, set the
+// pace. A model-1 hidden layer of 100 units is one panel of 7 vectors (the last masked).
+constexpr int kTileRows = 3;
+constexpr int kPanel = 7;
+constexpr std::int64_t kLanes = 16;
+// Inputs per chunk in the forward pass: a 64 x 112 block of the weight (28 KB) stays in L1
+// while every row tile of the batch uses it, so the weight comes from memory once a call.
+constexpr std::int64_t kChunk = 64;
+
+using Masks = std::array<__mmask16, kPanel>;
+
+// y[r][o0 + 16v + lane] = (init ? init : y) + sum_{i in [i0, i1)} x[r][i] w[i][...]
+template <int R, int V>
+void forward_tile(float* y, std::int64_t O, const float* const* x, std::int64_t i0, std::int64_t i1,
+                  const float* w, const float* init, const Masks& masks) {
+  __m512 acc[R][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v)
+      acc[r][v] = _mm512_maskz_loadu_ps(masks[v], (init ? init : y + r * O) + v * kLanes);
+  for (std::int64_t i = i0; i < i1; ++i) {
+    __m512 wv[V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) wv[v] = _mm512_maskz_loadu_ps(masks[v], w + i * O + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 xb = _mm512_set1_ps(x[r][i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(xb, wv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(y + r * O + v * kLanes, masks[v], acc[r][v]);
+}
+
+// dw[r][o0 + ...] = sum_b x[b][i + r] dy[b][o0 + ...], b in order.
+template <int R, int V>
+void gradient_tile(float* dw, std::int64_t O, const float* const* x, std::int64_t i,
+                   const float* const* dy, std::int64_t o0, std::int64_t B, const Masks& masks) {
+  __m512 acc[R][V];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (std::int64_t b = 0; b < B; ++b) {
+    __m512 dv[V];
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) dv[v] = _mm512_maskz_loadu_ps(masks[v], dy[b] + o0 + v * kLanes);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const __m512 xb = _mm512_set1_ps(x[b][i + r]);
+#pragma GCC unroll 8
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(xb, dv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < V; ++v) _mm512_mask_storeu_ps(dw + r * O + v * kLanes, masks[v], acc[r][v]);
+}
+
+using ForwardTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t, std::int64_t,
+                             const float*, const float*, const Masks&);
+using GradientTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t,
+                              const float* const*, std::int64_t, std::int64_t, const Masks&);
+
+// Tile functions indexed [rows - 1][vectors - 1].
+template <int R, int... V>
+constexpr std::array<ForwardTile, kPanel> forward_row(std::integer_sequence<int, V...>) {
+  return {&forward_tile<R, V + 1>...};
+}
+template <int R, int... V>
+constexpr std::array<GradientTile, kPanel> gradient_row(std::integer_sequence<int, V...>) {
+  return {&gradient_tile<R, V + 1>...};
+}
+constexpr auto kVectors = std::make_integer_sequence<int, kPanel>{};
+constexpr std::array<std::array<ForwardTile, kPanel>, kTileRows> kForwardTiles{
+    forward_row<1>(kVectors), forward_row<2>(kVectors), forward_row<3>(kVectors)};
+constexpr std::array<std::array<GradientTile, kPanel>, kTileRows> kGradientTiles{
+    gradient_row<1>(kVectors), gradient_row<2>(kVectors), gradient_row<3>(kVectors)};
+
+// The panel of outputs starting at o0: how many vectors, and their lane masks (all lanes
+// but in the last vector).
+int panel_masks(std::int64_t O, std::int64_t o0, Masks& masks) {
+  const std::int64_t left = O - o0;
+  const int vectors =
+      static_cast<int>(std::min<std::int64_t>(kPanel, (left + kLanes - 1) / kLanes));
+  for (int v = 0; v < vectors; ++v) {
+    const std::int64_t lanes = std::min<std::int64_t>(kLanes, left - v * kLanes);
+    masks[v] = static_cast<__mmask16>(lanes == kLanes ? 0xFFFF : (1u << lanes) - 1);
+  }
+  return vectors;
+}
+
+void forward_rows_avx512(float* out, const float* const* rows, const float* weight,
+                         const float* bias, std::int64_t B, std::int64_t I, std::int64_t O) {
+  Masks masks{};
+  for (std::int64_t i0 = 0; i0 < I; i0 += kChunk) {
+    const std::int64_t i1 = std::min(I, i0 + kChunk);
+    for (std::int64_t o0 = 0; o0 < O; o0 += kPanel * kLanes) {
+      const int vectors = panel_masks(O, o0, masks);
+      for (std::int64_t b = 0; b < B; b += kTileRows) {
+        const int r = static_cast<int>(std::min<std::int64_t>(kTileRows, B - b));
+        kForwardTiles[r - 1][vectors - 1](out + b * O + o0, O, rows + b, i0, i1, weight + o0,
+                                          i0 == 0 ? bias + o0 : nullptr, masks);
+      }
+    }
+  }
+}
+
+void weight_gradient_rows_avx512(float* d_weight, const float* const* rows,
+                                 const float* const* d_out, std::int64_t B, std::int64_t O,
+                                 std::int64_t first, std::int64_t last) {
+  Masks masks{};
+  for (std::int64_t o0 = 0; o0 < O; o0 += kPanel * kLanes) {
+    const int vectors = panel_masks(O, o0, masks);
+    for (std::int64_t i = first; i < last; i += kTileRows) {
+      const int r = static_cast<int>(std::min<std::int64_t>(kTileRows, last - i));
+      kGradientTiles[r - 1][vectors - 1](d_weight + (i - first) * O + o0, O, rows, i, d_out, o0, B,
+                                         masks);
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+template <class T>
+void dense_forward_rows(T* out, const T* const* rows, const T* weight, const T* bias,
+                        std::int64_t B, std::int64_t I, std::int64_t O) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    forward_rows_avx512(out, rows, weight, bias, B, I, O);
+    return;
+  }
+#endif
+  forward_rows_generic(out, rows, weight, bias, B, I, O);
+}
+
+template <class T>
+void dense_weight_gradient_rows(T* d_weight, const T* const* rows, const T* const* d_out,
+                                std::int64_t B, std::int64_t O, std::int64_t first,
+                                std::int64_t last) {
+  if (last <= first) return;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    weight_gradient_rows_avx512(d_weight, rows, d_out, B, O, first, last);
+    return;
+  }
+#endif
+  weight_gradient_rows_generic(d_weight, rows, d_out, B, O, first, last);
 }
 
 template <class T>
@@ -260,24 +460,32 @@ Workspace<T>::Workspace(const Architecture& a, std::int64_t rows) : max_rows(row
   for (auto h : a.hidden) widest_hidden = std::max(widest_hidden, h);
   gradient_a.resize(static_cast<std::size_t>(rows * widest_hidden));
   gradient_b.resize(static_cast<std::size_t>(rows * widest_hidden));
+  first_delta.resize(static_cast<std::size_t>(rows * layers.front().outputs));
+  this->rows.resize(static_cast<std::size_t>(rows));
+  delta_rows.resize(static_cast<std::size_t>(rows));
 }
 
 namespace {
 
 // Runs the layers forward; returns the input of every Dense layer (x, then the output of
 // each hidden block) in `inputs`; leaves the logits in outputs.back().
+// The first layer reads the rows x_rows[b]; inputs[0] is null.
 template <class T>
 void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const T* parameters,
-             const T* x, const std::int64_t* sample_ids, std::int64_t B, const DropoutKey* dropout,
-             Workspace<T>& ws, std::vector<const T*>& inputs) {
+             const T* const* x_rows, const std::int64_t* sample_ids, std::int64_t B,
+             const DropoutKey* dropout, Workspace<T>& ws, std::vector<const T*>& inputs) {
   if (B > ws.max_rows) throw Error("network batch larger than its workspace");
   inputs.assign(layers.size(), nullptr);
-  const T* in = x;
+  const T* in = nullptr;
   for (std::size_t k = 0; k < layers.size(); ++k) {
     const auto& d = layers[k];
     inputs[k] = in;
     T* out = ws.outputs[k].data();
-    dense_forward(out, in, parameters + d.weight, parameters + d.bias, B, d.inputs, d.outputs);
+    if (k == 0)
+      dense_forward_rows(out, x_rows, parameters + d.weight, parameters + d.bias, B, d.inputs,
+                         d.outputs);
+    else
+      dense_forward(out, in, parameters + d.weight, parameters + d.bias, B, d.inputs, d.outputs);
     if (k + 1 == layers.size()) break;
     relu_forward(out, out, B * d.outputs);
     in = out;
@@ -291,15 +499,25 @@ void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const
   }
 }
 
+// Points ws.rows at the B rows of a contiguous batch.
+template <class T>
+const T* const* contiguous_rows(const T* x, std::int64_t B, std::int64_t cols, Workspace<T>& ws) {
+  if (B > ws.max_rows) throw Error("network batch larger than its workspace");
+  for (std::int64_t b = 0; b < B; ++b) ws.rows[b] = x + b * cols;
+  return ws.rows.data();
+}
+
 }  // namespace
 
 template <class T>
-BatchTotals forward_backward(const Architecture& a, const T* parameters, T* gradients, const T* x,
-                             const std::int32_t* labels, const std::int64_t* sample_ids,
-                             std::int64_t B, const DropoutKey* dropout, Workspace<T>& ws) {
+BatchTotals forward_backward_rows(const Architecture& a, const T* parameters, T* gradients,
+                                  const T* const* x_rows, const std::int32_t* labels,
+                                  const std::int64_t* sample_ids, std::int64_t B,
+                                  const DropoutKey* dropout, Workspace<T>& ws,
+                                  bool defer_first_kernel) {
   const auto layers = dense_layers(a);
   std::vector<const T*> inputs;
-  forward(a, layers, parameters, x, sample_ids, B, dropout, ws, inputs);
+  forward(a, layers, parameters, x_rows, sample_ids, B, dropout, ws, inputs);
   BatchTotals totals;
   totals.rows = B;
   totals.loss = softmax_cross_entropy(ws.probs.data(), ws.outputs.back().data(), labels, B,
@@ -309,18 +527,39 @@ BatchTotals forward_backward(const Architecture& a, const T* parameters, T* grad
   T* d_out = ws.gradient_a.data();
   T* d_in = ws.gradient_b.data();
   softmax_cross_entropy_backward(d_out, ws.probs.data(), labels, B, a.classes);
-  for (std::size_t k = layers.size(); k-- > 0;) {
+  for (std::size_t k = layers.size(); k-- > 1;) {
     const auto& d = layers[k];
-    dense_backward(k > 0 ? d_in : nullptr, gradients + d.weight, gradients + d.bias, d_out,
-                   inputs[k], parameters + d.weight, B, d.inputs, d.outputs);
-    if (k == 0) break;
+    dense_backward(d_in, gradients + d.weight, gradients + d.bias, d_out, inputs[k],
+                   parameters + d.weight, B, d.inputs, d.outputs);
     const std::int64_t n = B * d.inputs;  // the hidden block below: its outputs
     if (a.dropout > 0 && dropout != nullptr)
       dropout_backward(d_in, d_in, ws.masks[k - 1].data(), n);
     relu_backward(d_in, d_in, ws.outputs[k - 1].data(), n);
     std::swap(d_in, d_out);
   }
+  // The first layer: its bias gradient here (row by row in a fixed order), its kernel
+  // gradient from the rows where they are, now or (deferred) by the caller.
+  const auto& first = layers.front();
+  const std::int64_t O = first.outputs;
+  std::copy_n(d_out, B * O, ws.first_delta.data());
+  T* db = gradients + first.bias;
+  std::fill_n(db, O, T(0));
+  for (std::int64_t b = 0; b < B; ++b) {
+    ws.delta_rows[b] = ws.first_delta.data() + b * O;
+    for (std::int64_t o = 0; o < O; ++o) db[o] += d_out[b * O + o];
+  }
+  if (!defer_first_kernel)
+    dense_weight_gradient_rows(gradients + first.weight, x_rows, ws.delta_rows.data(), B, O,
+                               std::int64_t{0}, first.inputs);
   return totals;
+}
+
+template <class T>
+BatchTotals forward_backward(const Architecture& a, const T* parameters, T* gradients, const T* x,
+                             const std::int32_t* labels, const std::int64_t* sample_ids,
+                             std::int64_t B, const DropoutKey* dropout, Workspace<T>& ws) {
+  return forward_backward_rows(a, parameters, gradients, contiguous_rows(x, B, a.inputs, ws),
+                               labels, sample_ids, B, dropout, ws, false);
 }
 
 template <class T>
@@ -328,7 +567,8 @@ void predict(const Architecture& a, const T* parameters, const T* x, std::int64_
              Workspace<T>& ws) {
   const auto layers = dense_layers(a);
   std::vector<const T*> inputs;
-  forward(a, layers, parameters, x, nullptr, B, nullptr, ws, inputs);
+  forward(a, layers, parameters, contiguous_rows(x, B, a.inputs, ws), nullptr, B, nullptr, ws,
+          inputs);
   softmax_cross_entropy(probs, ws.outputs.back().data(), nullptr, B, a.classes);
 }
 
@@ -354,7 +594,14 @@ void predict(const Architecture& a, const T* parameters, const T* x, std::int64_
                                            const std::int32_t*, const std::int64_t*, std::int64_t, \
                                            const DropoutKey*, Workspace<T>&);                      \
   template void predict<T>(const Architecture&, const T*, const T*, std::int64_t, T*,              \
-                           Workspace<T>&);
+                           Workspace<T>&);                                                         \
+  template void dense_forward_rows<T>(T*, const T* const*, const T*, const T*, std::int64_t,       \
+                                      std::int64_t, std::int64_t);                                 \
+  template void dense_weight_gradient_rows<T>(T*, const T* const*, const T* const*, std::int64_t,  \
+                                              std::int64_t, std::int64_t, std::int64_t);           \
+  template BatchTotals forward_backward_rows<T>(                                                   \
+      const Architecture&, const T*, T*, const T* const*, const std::int32_t*,                     \
+      const std::int64_t*, std::int64_t, const DropoutKey*, Workspace<T>&, bool);
 
 PANCAN_NN_INSTANTIATE(float)
 PANCAN_NN_INSTANTIATE(double)

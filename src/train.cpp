@@ -49,16 +49,19 @@ std::vector<std::int64_t> shuffled_rows(std::int64_t n, std::uint64_t seed, std:
 // The rows this rank trains on in one epoch, in the order it uses them: step s uses rows
 // [step_begin[s], step_begin[s + 1]); part_sizes along with batch sizes drive the loop.
 struct EpochData {
-  std::vector<float> values;         // rows x cols
-  std::vector<std::int32_t> labels;  // per row
-  std::vector<std::int64_t> ids;     // global training-row index (dropout key)
+  std::vector<const float*> rows;      // this rank's rows, where they are
+  std::vector<const float*> all_rows;  // node-shared memory: every row, in epoch order
+  std::vector<float> values;           // across nodes: the rows received for this epoch
+  std::vector<std::int32_t> labels;    // per row of this rank
+  std::vector<std::int64_t> ids;       // global training-row index (dropout key)
   std::vector<std::int64_t> step_begin;
   std::vector<std::int64_t> batch_sizes;  // global batch size of each step
 };
 
-// Shuffles, plans the batches and brings every rank the rows it uses this epoch: copied
-// from the owners' shards in place when they are in node-shared memory (`shared_rows`,
-// rank r's block = its shard), else moved by one all-to-all.
+// Shuffles, plans the batches and finds the rows every rank uses this epoch: read in place
+// from the shard (one rank) or from the owners' shards in node-shared memory
+// (`shared_rows`, rank r's block = its shard), else moved by one all-to-all. Nothing is
+// copied on one node: each step reads its rows where they are.
 EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& all_labels,
                      std::int64_t epoch, const TrainOptions& options, const mpi::Comm& comm,
                      const mpi::SharedWindow* shared_rows) {
@@ -66,6 +69,7 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
   const std::int64_t N = shard.total_rows, B = options.batch_size, cols = shard.cols;
   const auto order = shuffled_rows(N, options.seed, epoch);
   const std::int64_t steps = (N + B - 1) / B;
+  const bool exchange = P > 1 && shared_rows == nullptr;
 
   EpochData e;
   e.step_begin.push_back(0);
@@ -81,14 +85,14 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
       for (std::int64_t j = part.begin; j < part.end; ++j) {
         const std::int64_t row = order[static_cast<std::size_t>(begin + j)];
         if (q == me) mine.push_back(row);
-        if (block_owner(N, P, row) == me) sends[q].push_back(row);
+        if (exchange && block_owner(N, P, row) == me) sends[q].push_back(row);
       }
     }
     e.step_begin.push_back(static_cast<std::int64_t>(mine.size()));
   }
 
   const auto n_mine = static_cast<std::int64_t>(mine.size());
-  e.values.resize(static_cast<std::size_t>(n_mine * cols));
+  e.rows.resize(mine.size());
   e.labels.resize(mine.size());
   e.ids = mine;
   for (std::size_t i = 0; i < mine.size(); ++i) e.labels[i] = all_labels[mine[i]];
@@ -97,17 +101,19 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
     return shard.values.data() + (row - shard.first_row) * cols;
   };
 
-  if (P == 1 || shared_rows != nullptr) {
-    for (std::int64_t i = 0; i < n_mine; ++i) {
-      const std::int64_t row = mine[i];
-      const float* source = local(row);
-      if (P > 1) {
-        const int owner = block_owner(N, P, row);
-        source = static_cast<const float*>(shared_rows->base(owner)) +
-                 (row - mpi::block_range(N, P, owner).begin) * cols;
-      }
-      std::memcpy(&e.values[i * cols], source, row_bytes);
-    }
+  if (P == 1) {
+    for (std::int64_t i = 0; i < n_mine; ++i) e.rows[i] = local(mine[i]);
+    return e;
+  }
+  if (shared_rows != nullptr) {
+    auto where = [&](std::int64_t row) {
+      const int owner = block_owner(N, P, row);
+      return static_cast<const float*>(shared_rows->base(owner)) +
+             (row - mpi::block_range(N, P, owner).begin) * cols;
+    };
+    for (std::int64_t i = 0; i < n_mine; ++i) e.rows[i] = where(mine[i]);
+    e.all_rows.resize(order.size());
+    for (std::size_t i = 0; i < order.size(); ++i) e.all_rows[i] = where(order[i]);
     return e;
   }
   std::vector<std::int64_t> send_counts(static_cast<std::size_t>(P));
@@ -121,12 +127,14 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
   const auto received = comm.alltoallv<float>(send, send_counts, cols);
   send = {};
   // Rank s sent, in epoch order, the rows of mine that it owns: place them in that order.
+  e.values.resize(static_cast<std::size_t>(n_mine * cols));
   std::vector<std::vector<std::int64_t>> slots(static_cast<std::size_t>(P));
   for (std::int64_t i = 0; i < n_mine; ++i) slots[block_owner(N, P, mine[i])].push_back(i);
   at = 0;
   for (int q = 0; q < P; ++q)
     for (auto slot : slots[q])
       std::memcpy(&e.values[slot * cols], &received[(at++) * cols], row_bytes);
+  for (std::int64_t i = 0; i < n_mine; ++i) e.rows[i] = &e.values[i * cols];
   return e;
 }
 
@@ -246,11 +254,19 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   model.complete = false;
 
   // The parameters are whole on every rank (or shared on a node); the Adam moments exist
-  // only as this rank's slice.
+  // only as this rank's slice: a block of the first layer's kernel rows (the last rank also
+  // takes every later layer, a few hundred parameters), so a rank can compute the kernel
+  // gradient of its rows and update them in one pass.
+  const auto first_layer = nn::dense_layers(a).front();
+  const std::int64_t O0 = first_layer.outputs, kernel0 = a.inputs * O0;
+  auto slice_of = [&](int q) {
+    const auto rows = mpi::block_range(a.inputs, P, q);
+    return mpi::Range{rows.begin * O0, q == P - 1 ? n_params : rows.end * O0};
+  };
+  const auto kernel_rows = mpi::block_range(a.inputs, P, me);
   std::vector<int> slice_counts(static_cast<std::size_t>(P));
-  for (int q = 0; q < P; ++q)
-    slice_counts[q] = static_cast<int>(mpi::block_range(n_params, P, q).size());
-  const auto slice = mpi::block_range(n_params, P, me);
+  for (int q = 0; q < P; ++q) slice_counts[q] = static_cast<int>(slice_of(q).size());
+  const auto slice = slice_of(me);
   std::vector<float> parameters(static_cast<std::size_t>(n_params));
   std::vector<float> m(static_cast<std::size_t>(slice.size())), v(m.size());
   TrainingState state;
@@ -290,22 +306,28 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // travel by reduce-scatter and the updated slices by allgather. Either way each rank
   // updates only its slice (ZeRO stage 1).
   const bool shared = P > 1 && control.node_shared_memory && mpi::on_one_node(comm);
+  const std::int64_t max_part = (options.batch_size + P - 1) / P;
+  // Each rank's block of the shared gradient window: its gradients (only the layers after
+  // the first kernel are used), then the gradient of its rows with respect to the first
+  // layer's output (max_part x O0: every rank computes its kernel rows from all of them),
+  // then its step status.
+  const std::int64_t delta_offset = n_params, status_offset = n_params + max_part * O0;
   std::optional<mpi::SharedWindow> shared_parameters, shared_gradients;
   std::span<float> params(parameters);
   std::vector<float> local_gradients;
-  std::span<float> gradients;
+  float* gradients = nullptr;
   if (shared) {
     const auto bytes = static_cast<std::size_t>(n_params) * sizeof(float);
     shared_parameters.emplace(comm, me == 0 ? bytes : 0);
-    shared_gradients.emplace(comm, bytes);
+    shared_gradients.emplace(comm, static_cast<std::size_t>(status_offset + 1) * sizeof(float));
     params = {static_cast<float*>(shared_parameters->base(0)), parameters.size()};
-    gradients = {static_cast<float*>(shared_gradients->base(me)), parameters.size()};
+    gradients = static_cast<float*>(shared_gradients->base(me));
     if (me == 0) std::copy(parameters.begin(), parameters.end(), params.begin());
     shared_parameters->synchronize();
     parameters = {};
   } else {
     local_gradients.resize(static_cast<std::size_t>(n_params));
-    gradients = local_gradients;
+    gradients = local_gradients.data();
   }
   auto snapshot = [&] { return std::vector<float>(params.begin(), params.end()); };
   std::optional<mpi::SharedWindow> shared_rows;
@@ -316,12 +338,34 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     shared_rows->synchronize();
   }
 
-  const std::int64_t max_part = (options.batch_size + P - 1) / P;
   nn::Workspace<float> workspace(a, max_part);
   nn::Workspace<float> eval_workspace(a, kEvaluationRows);
   std::vector<float> gradient_slice(static_cast<std::size_t>(slice.size()));
   const auto all_labels = comm.allgatherv<std::int32_t>(train_data.labels);
   const AdamOptions adam{options.learning_rate};
+  // The first layer's kernel rows of this rank: the gradient over the batch rows `x` (with
+  // d_out rows `delta`) a block of rows at a time, each block updated by Adam while it is
+  // in cache (no gradient buffer of the whole kernel is written or read back).
+  constexpr std::int64_t kUpdateRows = 32;
+  std::vector<float> kernel_block(static_cast<std::size_t>(kUpdateRows * O0));
+  auto update_kernel_rows = [&](const float* const* x, const float* const* delta, std::int64_t rows,
+                                float scale, const AdamCoefficients& c) {
+    for (std::int64_t i0 = kernel_rows.begin; i0 < kernel_rows.end; i0 += kUpdateRows) {
+      const std::int64_t i1 = std::min(kernel_rows.end, i0 + kUpdateRows), at = i0 * O0;
+      nn::dense_weight_gradient_rows(kernel_block.data(), x, delta, rows, O0, i0, i1);
+      adam_update(params.data() + at, kernel_block.data(), scale, m.data() + (at - slice.begin),
+                  v.data() + (at - slice.begin), (i1 - i0) * O0, c);
+    }
+  };
+  // The layers after the first kernel (this rank's part of them: all or nothing).
+  auto update_rest = [&](const float* gradient_sums, float scale, const AdamCoefficients& c) {
+    const std::int64_t begin = std::max(slice.begin, kernel0);
+    if (begin >= slice.end) return;
+    adam_update(params.data() + begin, gradient_sums + (begin - kernel0), scale,
+                m.data() + (begin - slice.begin), v.data() + (begin - slice.begin),
+                slice.end - begin, c);
+  };
+  std::vector<const float*> delta_rows(static_cast<std::size_t>(options.batch_size));
 
   // Writes the model file with the loop state (root writes; every rank takes part in
   // gathering the Adam moments).
@@ -369,49 +413,75 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     std::int64_t step = state.next_step;
     for (; step < steps; ++step) {
       const std::int64_t begin = e.step_begin[step], rows = e.step_begin[step + 1] - begin;
-      const auto t = nn::forward_backward<float>(
-          a, params.data(), gradients.data(), e.values.data() + begin * a.inputs,
-          e.labels.data() + begin, e.ids.data() + begin, rows, &key, workspace);
+      const std::int64_t batch = e.batch_sizes[step];
+      // Multi-node ranks compute their whole gradient (the kernel too) for the collectives;
+      // otherwise the kernel gradient is computed per block of rows by its updater.
+      const bool whole_gradient = P > 1 && !shared;
+      const auto t = nn::forward_backward_rows<float>(
+          a, params.data(), gradients, e.rows.data() + begin, e.labels.data() + begin,
+          e.ids.data() + begin, rows, &key, workspace, !whole_gradient);
       loss += t.loss;
       correct += t.correct;
-      const float scale = 1.0f / static_cast<float>(e.batch_sizes[step]);
+      const float scale = 1.0f / static_cast<float>(batch);
       ++state.adam_step;
-      if (P == 1) {
-        adam_step(params, gradients, scale, m, v, state.adam_step, adam);
-      } else if (shared) {
-        const double c0 = wall_seconds();
-        shared_gradients->synchronize();
-        // This rank's slice of the sum, adding the ranks' gradients in rank order.
-        const float* first = static_cast<const float*>(shared_gradients->base(0)) + slice.begin;
-        std::copy_n(first, slice.size(), gradient_slice.begin());
-        for (int q = 1; q < P; ++q) {
-          const float* g = static_cast<const float*>(shared_gradients->base(q)) + slice.begin;
-          for (std::int64_t i = 0; i < slice.size(); ++i) gradient_slice[i] += g[i];
-        }
-        const double c1 = wall_seconds();
-        adam_step(params.subspan(slice.begin, slice.size()), gradient_slice, scale, m, v,
-                  state.adam_step, adam);
-        const double c2 = wall_seconds();
-        shared_parameters->synchronize();
-        communication += (c1 - c0) + (wall_seconds() - c2);
-      } else {
-        const double c0 = wall_seconds();
-        comm.reduce_scatter_sum<float>(gradients, gradient_slice, slice_counts);
-        const double c1 = wall_seconds();
-        adam_step(params.subspan(slice.begin, slice.size()), gradient_slice, scale, m, v,
-                  state.adam_step, adam);
-        const double c2 = wall_seconds();
-        comm.allgather_blocks<float>(params, slice_counts);
-        communication += (c1 - c0) + (wall_seconds() - c2);
-      }
+      const auto c = adam_coefficients(state.adam_step, adam);
       fault::point("train", "step");
-      // One small allreduce a step, so that every rank stops at the same step: did any rank
-      // get a stop signal, or a loss that is not finite?
+      // Did this rank get a stop signal, or a loss that is not finite? The largest status
+      // of all ranks decides, so that every rank stops at the same step.
       int status = std::isnan(t.loss)                                   ? kLossNaN
                    : std::isinf(t.loss)                                 ? kLossInfinite
                    : control.stop_requested && control.stop_requested() ? kStopRequested
                                                                         : kGoOn;
-      if (P > 1) status = comm.max(status);
+      if (P == 1) {
+        update_kernel_rows(e.rows.data() + begin, workspace.delta_rows.data(), rows, scale, c);
+        update_rest(gradients + kernel0, scale, c);
+      } else if (shared) {
+        // Publish this rank's part of the first layer's output gradient and its status; after
+        // the barrier every rank computes the kernel gradient of its own kernel rows from all
+        // the batch's rows (in batch order, so the sum is the same at any rank count) and
+        // updates them; the last rank sums the later layers' gradients in rank order and
+        // updates those. A second barrier and every rank sees the new parameters.
+        std::copy_n(workspace.first_delta.data(), rows * O0, gradients + delta_offset);
+        gradients[status_offset] = static_cast<float>(status);
+        const double c0 = wall_seconds();
+        shared_gradients->synchronize();
+        communication += wall_seconds() - c0;
+        for (int q = 0; q < P; ++q) {
+          const auto* base = static_cast<const float*>(shared_gradients->base(q));
+          status = std::max(status, static_cast<int>(base[status_offset]));
+          const auto part = mpi::block_range(batch, P, q);
+          for (std::int64_t j = part.begin; j < part.end; ++j)
+            delta_rows[j] = base + delta_offset + (j - part.begin) * O0;
+        }
+        if (status < kLossInfinite) {
+          update_kernel_rows(e.all_rows.data() + step * options.batch_size, delta_rows.data(),
+                             batch, scale, c);
+          if (slice.end > kernel0) {
+            const std::int64_t n_rest = n_params - kernel0;
+            const float* first = static_cast<const float*>(shared_gradients->base(0)) + kernel0;
+            std::copy_n(first, n_rest, gradient_slice.begin());
+            for (int q = 1; q < P; ++q) {
+              const float* g = static_cast<const float*>(shared_gradients->base(q)) + kernel0;
+              for (std::int64_t i = 0; i < n_rest; ++i) gradient_slice[i] += g[i];
+            }
+            update_rest(gradient_slice.data(), scale, c);
+          }
+          const double c1 = wall_seconds();
+          shared_parameters->synchronize();
+          communication += wall_seconds() - c1;
+        }
+      } else {
+        const double c0 = wall_seconds();
+        comm.reduce_scatter_sum<float>({gradients, static_cast<std::size_t>(n_params)},
+                                       gradient_slice, slice_counts);
+        const double c1 = wall_seconds();
+        adam_update(params.data() + slice.begin, gradient_slice.data(), scale, m.data(), v.data(),
+                    slice.size(), c);
+        const double c2 = wall_seconds();
+        comm.allgather_blocks<float>(params, slice_counts);
+        communication += (c1 - c0) + (wall_seconds() - c2);
+      }
+      if (P > 1 && !shared) status = comm.max(status);
       if (status >= kLossInfinite)
         throw mpi::CollectiveError(divergence_message(status == kLossNaN ? "NaN" : "infinite",
                                                       epoch, step, steps, options, control),

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -229,6 +230,125 @@ TEST(Network, DropoutIsTheIdentityAtInference) {
   const auto infer = forward_backward<float>(with, params.data(), nullptr, x.data(), labels.data(),
                                              ids.data(), 4, nullptr, ws_with);
   EXPECT_NE(train.loss, infer.loss);
+}
+
+// --- the first layer over row pointers (AVX-512 kernels in float when built with them) ---
+
+// Rows of a larger matrix, in a scattered order: the kernels must read rows where they are.
+struct ScatteredRows {
+  std::vector<double> values;  // (B + 3) x I
+  std::vector<const double*> rows;
+  std::vector<float> values_f;
+  std::vector<const float*> rows_f;
+  std::vector<double> contiguous;  // the B rows in order, for the Eigen kernels
+};
+
+ScatteredRows scattered_rows(std::int64_t B, std::int64_t I, std::uint64_t key) {
+  ScatteredRows s;
+  s.values = random_values(static_cast<std::size_t>((B + 3) * I), key);
+  s.values_f.assign(s.values.begin(), s.values.end());
+  for (auto& v : s.values) v = static_cast<float>(v);  // the same numbers in both types
+  for (std::int64_t b = 0; b < B; ++b) {
+    const std::int64_t at = ((b * 5 + 2) % (B + 3)) * I;
+    s.rows.push_back(s.values.data() + at);
+    s.rows_f.push_back(s.values_f.data() + at);
+    s.contiguous.insert(s.contiguous.end(), s.values.begin() + at, s.values.begin() + at + I);
+  }
+  return s;
+}
+
+std::vector<float> as_float(const std::vector<double>& v) { return {v.begin(), v.end()}; }
+
+// Shapes around the tiles (3 rows x 7 vectors of 16 outputs, 64-input chunks): partial
+// tiles, masked vectors, several panels, several chunks.
+const std::vector<std::array<std::int64_t, 3>> kShapes = {
+    {1, 1, 1},     {2, 7, 5},      {3, 64, 16},  {4, 65, 17},  {5, 130, 100},
+    {7, 129, 112}, {32, 200, 113}, {16, 3, 250}, {31, 70, 100}};
+
+TEST(DenseRows, ForwardMatchesEigenAndDouble) {
+  for (const auto& [B, I, O] : kShapes) {
+    auto x = scattered_rows(B, I, 20);
+    const auto w = random_values(static_cast<std::size_t>(I * O), 21);
+    const auto bias = random_values(static_cast<std::size_t>(O), 22);
+    std::vector<double> exact(B * O), eigen(B * O);
+    dense_forward_rows(exact.data(), x.rows.data(), w.data(), bias.data(), B, I, O);
+    dense_forward(eigen.data(), x.contiguous.data(), w.data(), bias.data(), B, I, O);
+    std::vector<float> fast(B * O);
+    const auto wf = as_float(w), bf = as_float(bias);
+    dense_forward_rows(fast.data(), x.rows_f.data(), wf.data(), bf.data(), B, I, O);
+    for (std::int64_t k = 0; k < B * O; ++k) {
+      EXPECT_NEAR(exact[k], eigen[k], 1e-12 * I) << B << "x" << I << "x" << O << " at " << k;
+      EXPECT_NEAR(fast[k], exact[k], 1e-6 * I) << B << "x" << I << "x" << O << " at " << k;
+    }
+    // A row's outputs do not depend on its batch-mates (bit for bit): rank invariance.
+    for (std::int64_t b = 0; b < B; ++b) {
+      std::vector<float> alone(O);
+      dense_forward_rows(alone.data(), x.rows_f.data() + b, wf.data(), bf.data(), 1, I, O);
+      for (std::int64_t o = 0; o < O; ++o) ASSERT_EQ(alone[o], fast[b * O + o]) << b << " " << o;
+    }
+  }
+}
+
+TEST(DenseRows, WeightGradientMatchesEigenAndDouble) {
+  for (const auto& [B, I, O] : kShapes) {
+    auto x = scattered_rows(B, I, 23);
+    const auto dy = random_values(static_cast<std::size_t>(B * O), 24);
+    std::vector<const double*> dy_rows;
+    std::vector<const float*> dy_rows_f;
+    const auto dyf = as_float(dy);
+    for (std::int64_t b = 0; b < B; ++b) {
+      dy_rows.push_back(dy.data() + b * O);
+      dy_rows_f.push_back(dyf.data() + b * O);
+    }
+    std::vector<double> exact(I * O), eigen(I * O), db(O);
+    dense_weight_gradient_rows(exact.data(), x.rows.data(), dy_rows.data(), B, O, 0, I);
+    dense_backward<double>(nullptr, eigen.data(), db.data(), dy.data(), x.contiguous.data(),
+                           nullptr, B, I, O);
+    std::vector<float> fast(I * O, 7.0f);
+    dense_weight_gradient_rows(fast.data(), x.rows_f.data(), dy_rows_f.data(), B, O, 0, I);
+    for (std::int64_t k = 0; k < I * O; ++k) {
+      EXPECT_NEAR(exact[k], eigen[k], 1e-12 * B) << B << "x" << I << "x" << O << " at " << k;
+      EXPECT_NEAR(fast[k], exact[k], 1e-6 * B) << B << "x" << I << "x" << O << " at " << k;
+    }
+    // Any block of rows equals those rows of the whole (bit for bit): ranks and update
+    // blocks compute their rows alone.
+    const std::int64_t first = I / 3, last = I - I / 4;
+    std::vector<float> block((last - first) * O);
+    dense_weight_gradient_rows(block.data(), x.rows_f.data(), dy_rows_f.data(), B, O, first, last);
+    for (std::int64_t k = 0; k < (last - first) * O; ++k) ASSERT_EQ(block[k], fast[first * O + k]);
+  }
+  std::vector<float> untouched(5, 7.0f);  // an empty block writes nothing
+  dense_weight_gradient_rows<float>(untouched.data(), nullptr, nullptr, 3, 5, 2, 2);
+  EXPECT_EQ(untouched, std::vector<float>(5, 7.0f));
+}
+
+TEST(Network, DeferredFirstKernelGradientIsTheSame) {
+  for (const auto& a : {Architecture{70, {20}, 3, 0.3}, Architecture{70, {}, 4, 0.0}}) {
+    const std::int64_t B = 9, P = parameter_count(a),
+                       kernel = a.inputs * dense_layers(a)[0].outputs;
+    std::vector<float> params(static_cast<std::size_t>(P));
+    glorot_uniform(a, params, 4);
+    const auto x = as_float(random_values(B * a.inputs, 25));
+    std::vector<std::int32_t> labels(B);
+    std::vector<std::int64_t> ids(B);
+    for (std::int64_t b = 0; b < B; ++b)
+      labels[b] = static_cast<std::int32_t>(b % a.classes), ids[b] = b;
+    const DropoutKey key{5, 1, 0};
+    Workspace<float> ws(a, B);
+    std::vector<float> whole(P), deferred(P, -1.0f);
+    const auto t1 = forward_backward<float>(a, params.data(), whole.data(), x.data(), labels.data(),
+                                            ids.data(), B, &key, ws);
+    std::vector<const float*> rows;
+    for (std::int64_t b = 0; b < B; ++b) rows.push_back(x.data() + b * a.inputs);
+    const auto t2 = forward_backward_rows<float>(a, params.data(), deferred.data(), rows.data(),
+                                                 labels.data(), ids.data(), B, &key, ws, true);
+    EXPECT_EQ(t1.loss, t2.loss);
+    for (std::int64_t k = 0; k < kernel; ++k) ASSERT_EQ(deferred[k], -1.0f) << "kernel written";
+    for (std::int64_t k = kernel; k < P; ++k) EXPECT_EQ(deferred[k], whole[k]) << k;
+    dense_weight_gradient_rows(deferred.data(), rows.data(), ws.delta_rows.data(), B,
+                               dense_layers(a)[0].outputs, 0, a.inputs);
+    for (std::int64_t k = 0; k < kernel; ++k) EXPECT_EQ(deferred[k], whole[k]) << k;
+  }
 }
 
 TEST(Summary, PinsTheNotebookParameterCounts) {

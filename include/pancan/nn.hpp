@@ -37,6 +37,24 @@ template <class T>
 void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in, const T* weight,
                     std::int64_t B, std::int64_t I, std::int64_t O);
 
+// The first Dense layer in training, over the rows where they already are (pointers into
+// a shard or MPI shared memory: no copy of the batch): out (B x O) = rows * weight + bias,
+// rows[b] pointing at I inputs. Each output is bias + sum_i rows[b][i] weight[i][o] added
+// in order of i, whatever B is, so a row's result does not depend on its batch-mates (or on
+// how a batch is split over ranks). With AVX-512 (float) a register-tiled kernel reads each
+// block of the weight once from memory per call instead of repacking all of it.
+template <class T>
+void dense_forward_rows(T* out, const T* const* rows, const T* weight, const T* bias,
+                        std::int64_t B, std::int64_t I, std::int64_t O);
+// Rows [first, last) of the weight gradient of that layer: d_weight ((last - first) x O),
+// d_weight[i - first][o] = sum_b rows[b][i] * d_out[b][o], added in order of b (0..B-1).
+// Computing a block of rows at a time lets the optimizer update them while they are in
+// cache, and lets each rank compute only the rows it updates.
+template <class T>
+void dense_weight_gradient_rows(T* d_weight, const T* const* rows, const T* const* d_out,
+                                std::int64_t B, std::int64_t O, std::int64_t first,
+                                std::int64_t last);
+
 // out = max(in, 0). out may alias in.
 template <class T>
 void relu_forward(T* out, const T* in, std::int64_t n);
@@ -135,11 +153,13 @@ template <class T>
 struct Workspace {
   Workspace(const Architecture& architecture, std::int64_t max_rows);
   std::int64_t max_rows = 0;
-  std::vector<std::vector<T>> outputs;    // per Dense layer: B x O (after ReLU if hidden)
-  std::vector<std::vector<T>> dropped;    // per hidden layer (with dropout): B x O
-  std::vector<std::vector<T>> masks;      // per hidden layer (with dropout): B x O
-  std::vector<T> probs;                   // B x C
-  std::vector<T> gradient_a, gradient_b;  // B x widest layer, used in turn
+  std::vector<std::vector<T>> outputs;     // per Dense layer: B x O (after ReLU if hidden)
+  std::vector<std::vector<T>> dropped;     // per hidden layer (with dropout): B x O
+  std::vector<std::vector<T>> masks;       // per hidden layer (with dropout): B x O
+  std::vector<T> probs;                    // B x C
+  std::vector<T> gradient_a, gradient_b;   // B x widest layer, used in turn
+  std::vector<T> first_delta;              // B x outputs of the first layer (see below)
+  std::vector<const T*> rows, delta_rows;  // row pointers (max_rows each)
 };
 
 // Sums over the rows of a batch.
@@ -157,6 +177,18 @@ template <class T>
 BatchTotals forward_backward(const Architecture& architecture, const T* parameters, T* gradients,
                              const T* x, const std::int32_t* labels, const std::int64_t* sample_ids,
                              std::int64_t B, const DropoutKey* dropout, Workspace<T>& workspace);
+
+// The same over row pointers (x_rows[b] -> inputs values). With defer_first_kernel the
+// first layer's kernel gradient is NOT computed (that part of `gradients` is left as it
+// was): the gradient of the summed loss with respect to the first layer's output (before
+// its ReLU) is left in workspace.first_delta (B x outputs of the first layer) instead, for
+// the caller to compute the kernel gradient with dense_weight_gradient_rows block by block.
+template <class T>
+BatchTotals forward_backward_rows(const Architecture& architecture, const T* parameters,
+                                  T* gradients, const T* const* x_rows, const std::int32_t* labels,
+                                  const std::int64_t* sample_ids, std::int64_t B,
+                                  const DropoutKey* dropout, Workspace<T>& workspace,
+                                  bool defer_first_kernel);
 
 // Inference: probs (B x C) for x (B x inputs), B <= workspace.max_rows.
 template <class T>

@@ -25,4 +25,15 @@ void adam_step(std::span<float> parameters, std::span<const float> gradient_sums
                float gradient_scale, std::span<float> m, std::span<float> v, std::int64_t step,
                const AdamOptions& options);
 
+// The same step in pieces: the coefficients of step `step` once, then any number of
+// updates of blocks of the slice (the training loop updates the first layer's kernel a
+// block of rows at a time, right after computing that block's gradient).
+struct AdamCoefficients {
+  float step_size = 0;  // lr sqrt(1 - beta2^t) / (1 - beta1^t)
+  float keep1 = 0, keep2 = 0, epsilon = 0;
+};
+AdamCoefficients adam_coefficients(std::int64_t step, const AdamOptions& options);
+void adam_update(float* parameters, const float* gradient_sums, float gradient_scale, float* m,
+                 float* v, std::int64_t n, const AdamCoefficients& c);
+
 }  // namespace pancan

@@ -2,16 +2,21 @@
 //   - each rank holds a contiguous shard of the training rows and of the validation rows;
 //   - every epoch the training rows are shuffled by CounterRng(seed, {epoch}) over GLOBAL
 //     row indices and cut into global batches of B; each batch is split over the ranks in
-//     nearly equal contiguous parts, and one all-to-all per epoch brings every rank the
-//     rows of its parts (on one node they are copied straight from the owners' shards in
-//     MPI shared memory instead);
-//   - each rank sums the gradients of its part; the sums are reduce-scattered (each rank
-//     gets the global sum for its slice of the parameter buffer), each rank takes the Adam
-//     step for its slice, and the slices are all-gathered: the bytes of one allreduce,
-//     with the serial optimizer work split P ways (ZeRO stage 1). On one node the same
-//     happens in MPI shared memory: each rank sums its slice of the ranks' gradient
-//     buffers in place and updates its slice of the one shared parameter buffer, between
-//     two barriers, with no copies;
+//     nearly equal contiguous parts; across nodes one all-to-all per epoch brings every rank
+//     the rows of its parts, on one node every rank reads the rows in place (its shard, or
+//     the owners' shards in MPI shared memory): nothing is copied per epoch;
+//   - each rank owns a slice of the parameter buffer (a block of the first layer's kernel
+//     rows; the last rank also the later layers) and takes the Adam step for it alone
+//     (ZeRO stage 1). Across nodes each rank computes the gradient of its rows, the sums
+//     are reduce-scattered (each rank gets the global sum for its slice), each rank
+//     updates its slice and the slices are all-gathered: the bytes of one allreduce. On
+//     one node the ranks share one parameter buffer in MPI shared memory and, between two
+//     barriers a step, each rank publishes the gradient of its rows with respect to the
+//     first layer's output (B/P x units, small) and then computes the first kernel's
+//     gradient for ITS kernel rows from all the batch's rows, updating each block of rows
+//     while it is in cache; the later layers' gradients (a few hundred numbers) are summed
+//     in rank order by the last rank. So the largest gradient is never written whole, and
+//     its sum over the batch is the same at any rank count;
 //   - dropout masks are keyed by (seed, epoch, global row, layer).
 // So the trained weights do not depend on the rank count beyond floating-point summation
 // order, and every sample is counted exactly once in the epoch's loss and accuracy.
