@@ -125,11 +125,14 @@ void stream_features(const Preparation& prep, std::span<const std::int64_t> rows
     block.rows = static_cast<std::int64_t>(end - first);
     block.values.resize(static_cast<std::size_t>(block.rows * cols));
     block.labels.resize(static_cast<std::size_t>(block.rows));
-    // Fill the block from spans of at most kReadRows consecutive file rows.
+    // Fill the block from spans of rows within one chunk of rows of the file: a span that
+    // straddled two would read both chunks' columns partly, and with the chunk cache far
+    // smaller than a row of chunks every chunk would be read from the file twice (a rank
+    // whose first row is not a multiple of kReadRows read twice the bytes).
     for (std::size_t k = first; k < end;) {
       const std::int64_t r0 = rows[k];
       std::size_t stop = k;
-      while (stop < end && rows[stop] - r0 < kReadRows) ++stop;
+      while (stop < end && rows[stop] / kReadRows == r0 / kReadRows) ++stop;
       const mpi::Range span_rows{r0, rows[stop - 1] + 1};
       buffer.resize(static_cast<std::size_t>(span_rows.size() * span_cols.size()));
       x.read(std::span<float>(buffer), {span_rows.begin, span_cols.begin},
