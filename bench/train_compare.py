@@ -23,6 +23,8 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
+# pancan trains with denormals flushed to zero (as TensorFlow does); so does the peer.
+torch.set_flush_denormal(True)
 
 
 def features(path):

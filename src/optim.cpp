@@ -2,6 +2,9 @@
 #include "pancan/optim.hpp"
 
 #include <cmath>
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 #include "pancan/error.hpp"
 
@@ -43,5 +46,15 @@ void adam_step(std::span<float> parameters, std::span<const float> gradient_sums
   adam_update(parameters.data(), gradient_sums.data(), gradient_scale, m.data(), v.data(),
               static_cast<std::int64_t>(n), adam_coefficients(step, options));
 }
+
+#if defined(__SSE__)
+FlushDenormals::FlushDenormals() : saved_(_mm_getcsr()) {
+  _mm_setcsr(saved_ | 0x8040);  // FTZ (bit 15) | DAZ (bit 6)
+}
+FlushDenormals::~FlushDenormals() { _mm_setcsr(saved_); }
+#else
+FlushDenormals::FlushDenormals() {}
+FlushDenormals::~FlushDenormals() {}
+#endif
 
 }  // namespace pancan

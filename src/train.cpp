@@ -221,6 +221,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                   const ShardedData& validation, const Model& about, const TrainControl& control,
                   const mpi::Comm& comm) {
   fault::point("train", "start");
+  const FlushDenormals flush_denormals;  // see optim.hpp
   const int P = comm.size(), me = comm.rank();
   nn::Architecture a{train_data.cols, options.hidden,
                      static_cast<std::int64_t>(about.classes.size()), options.dropout};

@@ -60,5 +60,19 @@ TEST(Adam, RejectsMismatchedSlices) {
   EXPECT_THROW(adam_step(p, g3, 1, m, v, 0, {}), Error);
 }
 
+// Training flushes denormals (FTZ + DAZ) and restores the mode afterwards.
+TEST(FlushDenormals, FlushesInsideAndRestoresAfter) {
+  volatile float tiny = 1e-38f;  // normal; half of it is denormal
+  const float before = tiny * 0.5f;
+  EXPECT_GT(before, 0.0f);
+  {
+    const FlushDenormals flush;
+#if defined(__SSE__)
+    EXPECT_EQ(tiny * 0.5f, 0.0f);
+#endif
+  }
+  EXPECT_EQ(tiny * 0.5f, before);
+}
+
 }  // namespace
 }  // namespace pancan
