@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,10 @@ struct LineCount {
   std::int64_t rows = 0;
 };
 LineCount count_lines(std::string_view text);
+
+// One number field as parse_block reads it (the double it rounds to float): strtod's value
+// in the C locale, blanks and quotes around it allowed; nullopt when it is not a number.
+std::optional<double> parse_number_field(std::string_view field);
 
 // Whole lines of a file, and where they lie in it.
 struct Block {
