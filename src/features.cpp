@@ -115,6 +115,25 @@ void stream_features(const Preparation& prep, std::span<const std::int64_t> rows
   const auto cols = static_cast<std::int64_t>(prep.selected.size());
   // Only the columns from the first to the last selected gene are read.
   const mpi::Range span_cols{prep.selected.front(), prep.selected.back() + 1};
+  // A file from pancan convert stores /X in uncompressed chunks of kReadRows rows: then
+  // each chunk holding selected genes is read as stored (H5Dread_chunk: one read into
+  // `buffer`, no chunk cache, no selection copy) and its genes picked from it, as prepare
+  // reads; other layouts go through hyperslabs of the same rows, with the same values.
+  const auto chunk = x.chunk_dims();
+  const bool whole_chunks = chunk.size() == 2 && chunk[0] == kReadRows && x.raw_chunks_are<float>();
+  struct Piece {          // the selected genes [first, end) (positions in prep.selected) of a chunk
+    std::int64_t column;  // the chunk's first column
+    std::int64_t first, end;
+  };
+  std::vector<Piece> pieces;
+  if (whole_chunks)
+    for (std::int64_t c = 0; c < cols;) {
+      const std::int64_t column = prep.selected[static_cast<std::size_t>(c)] / chunk[1] * chunk[1];
+      std::int64_t end = c;
+      while (end < cols && prep.selected[static_cast<std::size_t>(end)] < column + chunk[1]) ++end;
+      pieces.push_back({column, c, end});
+      c = end;
+    }
   std::vector<float> buffer;
   FeatureBlock block;
   block.cols = cols;
@@ -133,6 +152,23 @@ void stream_features(const Preparation& prep, std::span<const std::int64_t> rows
       const std::int64_t r0 = rows[k];
       std::size_t stop = k;
       while (stop < end && rows[stop] / kReadRows == r0 / kReadRows) ++stop;
+      if (whole_chunks) {
+        const std::int64_t base = r0 / kReadRows * kReadRows;
+        buffer.resize(static_cast<std::size_t>(chunk[0] * chunk[1]));
+        for (const auto& piece : pieces) {
+          x.read_chunk(std::vector<std::int64_t>{base, piece.column}, std::span<float>(buffer));
+          for (std::size_t t = k; t < stop; ++t) {
+            const float* source = buffer.data() + (rows[t] - base) * chunk[1];
+            float* target = block.values.data() + (t - first) * static_cast<std::size_t>(cols);
+            for (std::int64_t c = piece.first; c < piece.end; ++c)
+              target[c] = source[prep.selected[static_cast<std::size_t>(c)] - piece.column];
+          }
+        }
+        for (std::size_t t = k; t < stop; ++t)
+          block.labels[t - first] = prep.dataset.labels[static_cast<std::size_t>(rows[t])];
+        k = stop;
+        continue;
+      }
       const mpi::Range span_rows{r0, rows[stop - 1] + 1};
       buffer.resize(static_cast<std::size_t>(span_rows.size() * span_cols.size()));
       x.read(std::span<float>(buffer), {span_rows.begin, span_cols.begin},

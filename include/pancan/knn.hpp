@@ -2,11 +2,11 @@
 //
 // The reference (training) rows are sharded over the ranks; the queries are known to every
 // rank. For each block of B queries every rank computes the distances to its n reference
-// rows with one matrix product (D = ||q||^2 - 2 Q X^T + ||x||^2 in float), keeps its k
-// nearest, and the root merges the P lists of k. Because a float product is not exact,
-// every row whose product distance could still be among the k nearest (within a rigorous
-// error bound of the k-th) is measured again exactly, in double, term by term in a fixed
-// order; ranking uses those values only. So the neighbours do not depend on the rank
+// rows with one matrix product (D = ||q||^2 - 2 Q X^T + ||x||^2 in float, about the
+// rows' mean for euclidean), keeps its k nearest, and the root merges the P lists of k.
+// Because a float product is not exact, every row whose product distance could still be
+// among the k nearest (within a rigorous error bound of the k-th) is measured again
+// exactly, in double, in a fixed order; ranking uses those values only. So the neighbours do not depend on the rank
 // count or the product's blocking, and they are scikit-learn's (brute force, float64)
 // wherever the data have no distance ties closer than rounding.
 //
@@ -51,7 +51,8 @@ struct KnnShard {
   std::int64_t first_row = 0;  // global index of row 0 (neighbour indices are global)
   std::int64_t rows = 0, cols = 0;
   std::vector<float> values;          // rows x cols, as given (for the exact re-check)
-  std::vector<float> product_rows;    // cosine: the unit rows; euclidean: empty (values)
+  std::vector<float> center;          // euclidean: the rows' mean (the product is centred)
+  std::vector<float> product_rows;    // the rows minus center (euclidean) or unit (cosine)
   std::vector<double> squared_norms;  // per row, of the rows the product uses
   std::vector<double> norms;          // their square roots (for the error bound)
   std::vector<std::int32_t> labels;
@@ -109,6 +110,8 @@ struct KnnResult {
   // CPU time of the search (not the reading) on the busiest rank: what the search takes
   // with a core per rank (on a shared machine wall time stretches, CPU time does not).
   double search_cpu_seconds = 0;
+  // CPU time of reading this rank's rows from the file (the busiest rank).
+  double read_cpu_seconds = 0;
 };
 
 // Rows are ascending sample indices of `prep`'s dataset. Reference rows are sharded over

@@ -64,13 +64,13 @@ int knn(const Args& args) {
   std::string text = strprintf(
       "k-NN (%s) over %lld reference samples x %zu genes on %d rank%s: %.3f s (reading "
       "features %.3f s, search %.3f s: %.0f queries/s, %.1f GFLOP/s in distance products; "
-      "search CPU %.3f s on the busiest rank)\n",
+      "search CPU %.3f s on the busiest rank; reading CPU %.3f s)\n",
       distance_name(o.distance), static_cast<long long>(result.reference_rows),
       prep.selected.size(), comm.size(), comm.size() == 1 ? "" : "s", result.seconds,
       result.read_seconds, search, queries / std::max(search, 1e-9),
       2.0 * queries * static_cast<double>(result.reference_rows) *
           static_cast<double>(prep.selected.size()) / std::max(search, 1e-9) / 1e9,
-      result.search_cpu_seconds);
+      result.search_cpu_seconds, result.read_cpu_seconds);
   for (std::size_t i = 0; i < o.k.size(); ++i)
     text +=
         strprintf("  k = %-3d validation accuracy %.4f%s\n", o.k[i], result.validation_accuracy[i],
