@@ -460,9 +460,11 @@ Workspace<T>::Workspace(const Architecture& a, std::int64_t rows) : max_rows(row
   for (auto h : a.hidden) widest_hidden = std::max(widest_hidden, h);
   gradient_a.resize(static_cast<std::size_t>(rows * widest_hidden));
   gradient_b.resize(static_cast<std::size_t>(rows * widest_hidden));
-  first_delta.resize(static_cast<std::size_t>(rows * layers.front().outputs));
+  const std::int64_t stride = padded_row(layers.front().outputs);
+  first_delta.resize(static_cast<std::size_t>(rows * stride + 64));
   this->rows.resize(static_cast<std::size_t>(rows));
-  delta_rows.resize(static_cast<std::size_t>(rows));
+  T* delta = cache_line_aligned(first_delta.data());
+  for (std::int64_t b = 0; b < rows; ++b) delta_rows.push_back(delta + b * stride);
 }
 
 namespace {
@@ -541,11 +543,10 @@ BatchTotals forward_backward_rows(const Architecture& a, const T* parameters, T*
   // gradient from the rows where they are, now or (deferred) by the caller.
   const auto& first = layers.front();
   const std::int64_t O = first.outputs;
-  std::copy_n(d_out, B * O, ws.first_delta.data());
   T* db = gradients + first.bias;
   std::fill_n(db, O, T(0));
   for (std::int64_t b = 0; b < B; ++b) {
-    ws.delta_rows[b] = ws.first_delta.data() + b * O;
+    std::copy_n(d_out + b * O, O, const_cast<T*>(ws.delta_rows[b]));  // the workspace's own
     for (std::int64_t o = 0; o < O; ++o) db[o] += d_out[b * O + o];
   }
   if (!defer_first_kernel)

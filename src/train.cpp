@@ -310,9 +310,10 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   const std::int64_t max_part = (options.batch_size + P - 1) / P;
   // Each rank's block of the shared gradient window: its gradients (only the layers after
   // the first kernel are used), then the gradient of its rows with respect to the first
-  // layer's output (max_part x O0: every rank computes its kernel rows from all of them),
-  // then its step status.
-  const std::int64_t delta_offset = n_params, status_offset = n_params + max_part * O0;
+  // layer's output (max_part rows of O0, padded and cache-line aligned: every rank computes
+  // its kernel rows from all of them), then its step status.
+  const std::int64_t delta_stride = nn::padded_row(O0);
+  const std::int64_t window_floats = n_params + 16 + max_part * delta_stride + 1;
   std::optional<mpi::SharedWindow> shared_parameters, shared_gradients;
   std::span<float> params(parameters);
   std::vector<float> local_gradients;
@@ -320,7 +321,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   if (shared) {
     const auto bytes = static_cast<std::size_t>(n_params) * sizeof(float);
     shared_parameters.emplace(comm, me == 0 ? bytes : 0);
-    shared_gradients.emplace(comm, static_cast<std::size_t>(status_offset + 1) * sizeof(float));
+    shared_gradients.emplace(comm, static_cast<std::size_t>(window_floats) * sizeof(float));
     params = {static_cast<float*>(shared_parameters->base(0)), parameters.size()};
     gradients = static_cast<float*>(shared_gradients->base(me));
     if (me == 0) std::copy(parameters.begin(), parameters.end(), params.begin());
@@ -367,6 +368,9 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                 slice.end - begin, c);
   };
   std::vector<const float*> delta_rows(static_cast<std::size_t>(options.batch_size));
+  auto delta_of = [&](int q) {  // rank q's first-layer output gradients; its status follows
+    return nn::cache_line_aligned(static_cast<float*>(shared_gradients->base(q)) + n_params);
+  };
 
   // Writes the model file with the loop state (root writes; every rank takes part in
   // gathering the Adam moments).
@@ -442,17 +446,19 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
         // the batch's rows (in batch order, so the sum is the same at any rank count) and
         // updates them; the last rank sums the later layers' gradients in rank order and
         // updates those. A second barrier and every rank sees the new parameters.
-        std::copy_n(workspace.first_delta.data(), rows * O0, gradients + delta_offset);
-        gradients[status_offset] = static_cast<float>(status);
+        float* delta = delta_of(me);
+        for (std::int64_t j = 0; j < rows; ++j)
+          std::copy_n(workspace.delta_rows[j], O0, delta + j * delta_stride);
+        delta[max_part * delta_stride] = static_cast<float>(status);
         const double c0 = wall_seconds();
         shared_gradients->synchronize();
         communication += wall_seconds() - c0;
         for (int q = 0; q < P; ++q) {
-          const auto* base = static_cast<const float*>(shared_gradients->base(q));
-          status = std::max(status, static_cast<int>(base[status_offset]));
+          const float* delta = delta_of(q);
+          status = std::max(status, static_cast<int>(delta[max_part * delta_stride]));
           const auto part = mpi::block_range(batch, P, q);
           for (std::int64_t j = part.begin; j < part.end; ++j)
-            delta_rows[j] = base + delta_offset + (j - part.begin) * O0;
+            delta_rows[j] = delta + (j - part.begin) * delta_stride;
         }
         if (status < kLossInfinite) {
           update_kernel_rows(e.all_rows.data() + step * options.batch_size, delta_rows.data(),

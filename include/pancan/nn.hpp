@@ -158,9 +158,19 @@ struct Workspace {
   std::vector<std::vector<T>> masks;       // per hidden layer (with dropout): B x O
   std::vector<T> probs;                    // B x C
   std::vector<T> gradient_a, gradient_b;   // B x widest layer, used in turn
-  std::vector<T> first_delta;              // B x outputs of the first layer (see below)
+  std::vector<T> first_delta;              // storage of delta_rows (see below)
   std::vector<const T*> rows, delta_rows;  // row pointers (max_rows each)
 };
+
+// Rows that vector loads read whole are padded to a multiple of 16 elements and start on a
+// 64-byte boundary (a cache line: an unaligned 64-byte load touches two): the first
+// layer's output gradient (workspace.delta_rows, and its copy in MPI shared memory).
+constexpr std::int64_t padded_row(std::int64_t n) { return (n + 15) / 16 * 16; }
+template <class T>
+T* cache_line_aligned(T* p) {
+  const auto address = reinterpret_cast<std::uintptr_t>(p);
+  return reinterpret_cast<T*>((address + 63) & ~std::uintptr_t{63});
+}
 
 // Sums over the rows of a batch.
 struct BatchTotals {
@@ -181,7 +191,7 @@ BatchTotals forward_backward(const Architecture& architecture, const T* paramete
 // The same over row pointers (x_rows[b] -> inputs values). With defer_first_kernel the
 // first layer's kernel gradient is NOT computed (that part of `gradients` is left as it
 // was): the gradient of the summed loss with respect to the first layer's output (before
-// its ReLU) is left in workspace.first_delta (B x outputs of the first layer) instead, for
+// its ReLU) is left in workspace.delta_rows[b] (outputs of the first layer each) instead, for
 // the caller to compute the kernel gradient with dense_weight_gradient_rows block by block.
 template <class T>
 BatchTotals forward_backward_rows(const Architecture& architecture, const T* parameters,
