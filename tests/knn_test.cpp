@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace pancan {
@@ -182,6 +184,77 @@ TEST(Knn, EqualDistancesGoToTheLowerIndexAndVoteTiesToTheCloserClass) {
   EXPECT_EQ(vote(d, l, 4, 2), 1);
   EXPECT_EQ(vote(d, l, 1, 2), 0);
   EXPECT_EQ(vote(d, l, 3, 2), 1);
+}
+
+// Rows far from the origin and nearly tied, with exact duplicates: the float product
+// (taken about the shard's mean) only preselects; the order must be that of the exact
+// distances, ties by index, for any sharding and for k past the small-k selection.
+TEST(Knn, NearTiesFarFromTheOriginAreRankedByTheExactDistance) {
+  const std::int64_t d = 700, n = 90, q = 4;  // 700 = 43 x 16 + 12: lanes and remainder
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+  std::normal_distribution<double> normal;
+  auto random_rows = [&](std::int64_t rows) {  // about (100, ..., 100)
+    std::vector<float> out;
+    for (std::int64_t i = 0; i < rows * d; ++i) out.push_back(100.0f + unit(rng));
+    return out;
+  };
+  auto ref = random_rows(n);
+  auto queries = random_rows(q);
+  for (std::int64_t r : {10, 66, 88})  // duplicates of row 3, on different shards
+    std::copy_n(ref.begin() + 3 * d, d, ref.begin() + r * d);
+  std::copy_n(ref.begin() + 3 * d, d, queries.begin());  // query 0 sits on row 3
+  // Rows 20-59 lie on a sphere of radius 0.5 about query 1: their distances from it differ
+  // only by the rounding of their elements, far below the float product's resolution.
+  for (std::int64_t r = 20; r < 60; ++r) {
+    std::vector<double> v(static_cast<std::size_t>(d));
+    double norm = 0;
+    for (auto& x : v) {
+      x = normal(rng);
+      norm += x * x;
+    }
+    for (std::int64_t c = 0; c < d; ++c)
+      ref[static_cast<std::size_t>(r * d + c)] =
+          static_cast<float>(queries[static_cast<std::size_t>(d + c)] +
+                             0.5 * v[static_cast<std::size_t>(c)] / std::sqrt(norm));
+  }
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
+  for (std::int64_t r = 0; r < n; ++r)
+    labels[static_cast<std::size_t>(r)] = static_cast<std::int32_t>(r % 3);
+  for (int k : {7, 20}) {
+    for (int parts : {1, 2, 3}) {
+      std::vector<Neighbours> lists;
+      for (int p = 0; p < parts; ++p) {
+        const auto range = mpi::block_range(n, parts, p);
+        lists.push_back(local_neighbours(
+            make_knn_shard({ref.begin() + range.begin * d, ref.begin() + range.end * d},
+                           {labels.begin() + range.begin, labels.begin() + range.end}, d,
+                           range.begin, Distance::Euclidean),
+            queries, q, k));
+      }
+      const auto found = merge_neighbours(lists, k);
+      for (std::int64_t i = 0; i < q; ++i) {
+        const std::span<const float> query(queries.data() + i * d, static_cast<std::size_t>(d));
+        std::vector<std::pair<double, std::int64_t>> all;
+        for (std::int64_t r = 0; r < n; ++r)
+          all.emplace_back(
+              exact_distance(
+                  query, std::span<const float>(ref.data() + r * d, static_cast<std::size_t>(d)),
+                  Distance::Euclidean),
+              r);
+        std::sort(all.begin(), all.end());
+        for (int j = 0; j < k; ++j) {
+          const auto at = static_cast<std::size_t>(i * k + j);
+          EXPECT_EQ(found.indices[at], all[static_cast<std::size_t>(j)].second)
+              << "k " << k << ", parts " << parts << ", query " << i << ", neighbour " << j;
+          EXPECT_EQ(found.distances[at], all[static_cast<std::size_t>(j)].first);
+        }
+      }
+      // Query 0 equals rows 3, 10, 66 and 88: distance 0, in index order.
+      EXPECT_EQ(std::vector<std::int64_t>(found.indices.begin(), found.indices.begin() + 4),
+                (std::vector<std::int64_t>{3, 10, 66, 88}));
+    }
+  }
 }
 
 TEST(Knn, FewerReferenceRowsThanK) {
