@@ -45,6 +45,11 @@ void prefer_shared_memory_transport() {
   // talk through shared memory either way.
   setenv("OMPI_MCA_pml", "ob1", 0);
   setenv("OMPI_MCA_btl", "self,vader", 0);
+  // A singleton starts its own Open MPI daemon, whose hardware discovery reads every PCI
+  // device's configuration to place network cards (~0.1 s); a lone process needs none.
+  // (Under mpiexec the launcher has already done this discovery: set it there.)
+  if (env_or_empty("OMPI_COMM_WORLD_SIZE").empty() && env_or_empty("SLURM_STEP_NUM_NODES").empty())
+    setenv("HWLOC_COMPONENTS", "-linuxio,-pci", 0);
 }
 
 Environment::Environment(int& argc, char**& argv) {

@@ -20,7 +20,8 @@ const char* const kVariables[] = {"OMPI_COMM_WORLD_SIZE",
                                   "PMI_RANK",
                                   "OMPI_MCA_pml",
                                   "OMPI_MCA_btl",
-                                  "PANCAN_MPI_DEFAULTS"};
+                                  "PANCAN_MPI_DEFAULTS",
+                                  "HWLOC_COMPONENTS"};
 
 // Clears the launcher variables for one test and puts the process's values back after it
 // (the test binary itself runs under mpiexec, and MPI is already initialised).
@@ -56,6 +57,13 @@ TEST_F(LauncherEnvironment, MpiexecOnOneNode) {
   prefer_shared_memory_transport();
   EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");
   EXPECT_EQ(get("OMPI_MCA_btl"), "self,vader");
+  EXPECT_EQ(get("HWLOC_COMPONENTS"), std::nullopt);  // mpiexec discovered the hardware
+}
+
+TEST_F(LauncherEnvironment, SingletonSkipsInputOutputDeviceDiscovery) {
+  prefer_shared_memory_transport();
+  EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");
+  EXPECT_EQ(get("HWLOC_COMPONENTS"), "-linuxio,-pci");
 }
 
 TEST_F(LauncherEnvironment, MpiexecOverSeveralNodesKeepsDefaults) {

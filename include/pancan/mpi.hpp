@@ -23,8 +23,9 @@ void check(int rc, const char* what);
 bool launched_on_one_node();
 
 // Before MPI_Init: on one node, selects Open MPI's ob1 + shared-memory transports instead
-// of UCX, whose start-up costs more than a small job's stages. Leaves any OMPI_MCA_pml /
-// OMPI_MCA_btl the user set alone, and does nothing with PANCAN_MPI_DEFAULTS=1.
+// of UCX, whose start-up costs more than a small job's stages, and a singleton skips
+// hwloc's I/O-device discovery. Leaves any OMPI_MCA_pml / OMPI_MCA_btl the user set alone
+// (and HWLOC_COMPONENTS), and does nothing with PANCAN_MPI_DEFAULTS=1.
 void prefer_shared_memory_transport();
 
 // MPI_Init_thread / MPI_Finalize. One per process, in main() or a test main().
