@@ -3,7 +3,13 @@
 // checkpoints. The scheme is described in train.hpp.
 #include "pancan/train.hpp"
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <ctime>
@@ -137,6 +143,49 @@ EpochData plan_epoch(const ShardedData& shard, const std::vector<std::int32_t>& 
   for (std::int64_t i = 0; i < n_mine; ++i) e.rows[i] = &e.values[i * cols];
   return e;
 }
+
+// The ranks of one node meeting twice a step in MPI shared memory. MPI_Barrier spins until
+// every rank arrives; when the node's cores are shared with other work, the OS often
+// deschedules one rank for a timeslice, and the other then burns its core spinning. Here a
+// rank spins briefly (the ranks normally arrive within microseconds of each other) and then
+// sleeps on a futex in the shared page until the last rank arrives and wakes it. Acquire/
+// release ordering on the counters makes every write before wait() visible to every rank
+// after it (what MPI_Win_sync + MPI_Barrier guaranteed).
+class NodeBarrier {
+ public:
+  // `words` (4 of them, in memory shared by the `ranks` ranks) must be zero before first use.
+  NodeBarrier(std::uint32_t* words, int ranks) : words_(words), ranks_(ranks) {}
+
+  void wait() {
+    std::atomic_ref<std::uint32_t> arrived(words_[0]), generation(words_[1]), sleepers(words_[2]);
+    const std::uint32_t current = generation.load(std::memory_order_acquire);
+    if (arrived.fetch_add(1, std::memory_order_acq_rel) + 1 == static_cast<std::uint32_t>(ranks_)) {
+      arrived.store(0, std::memory_order_relaxed);  // before the release below: seen by all
+      generation.store(current + 1, std::memory_order_seq_cst);
+      if (sleepers.load(std::memory_order_seq_cst) > 0) futex(FUTEX_WAKE, INT_MAX);
+      return;
+    }
+    for (int spin = 0; spin < kSpins; ++spin) {
+      if (generation.load(std::memory_order_acquire) != current) return;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    // FUTEX_WAIT returns at once if the generation has moved on (no lost wake-up), and on
+    // a signal (the stop flag is read after the step; keep waiting).
+    while (generation.load(std::memory_order_seq_cst) == current) futex(FUTEX_WAIT, current);
+    sleepers.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+ private:
+  static constexpr int kSpins = 4000;  // ~20-100 us of pause instructions
+  long futex(int op, std::uint32_t value) {
+    return syscall(SYS_futex, &words_[1], op, value, nullptr, nullptr, 0);
+  }
+  std::uint32_t* words_;
+  int ranks_;
+};
 
 // Loss and accuracy sums of a shard in inference mode.
 nn::BatchTotals evaluate_shard(const nn::Architecture& a, std::span<const float> parameters,
@@ -332,8 +381,13 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     gradients = local_gradients.data();
   }
   auto snapshot = [&] { return std::vector<float>(params.begin(), params.end()); };
-  std::optional<mpi::SharedWindow> shared_rows;
+  std::optional<mpi::SharedWindow> shared_rows, barrier_words;
+  std::optional<NodeBarrier> barrier;
   if (shared) {
+    barrier_words.emplace(comm, me == 0 ? 64 : 0);
+    auto* words = static_cast<std::uint32_t*>(barrier_words->base(0));
+    if (me == 0) std::fill_n(words, 4, 0u);
+    barrier.emplace(words, P);
     shared_rows.emplace(comm, train_data.values.size() * sizeof(float));
     std::copy(train_data.values.begin(), train_data.values.end(),
               static_cast<float*>(shared_rows->base(me)));
@@ -451,7 +505,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
           std::copy_n(workspace.delta_rows[j], O0, delta + j * delta_stride);
         delta[max_part * delta_stride] = static_cast<float>(status);
         const double c0 = wall_seconds();
-        shared_gradients->synchronize();
+        barrier->wait();
         communication += wall_seconds() - c0;
         for (int q = 0; q < P; ++q) {
           const float* delta = delta_of(q);
@@ -474,7 +528,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
             update_rest(gradient_slice.data(), scale, c);
           }
           const double c1 = wall_seconds();
-          shared_parameters->synchronize();
+          barrier->wait();
           communication += wall_seconds() - c1;
         }
       } else {
