@@ -3,6 +3,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,6 +60,25 @@ po::parsed_options config_options(const std::string& command, const std::string&
   return kept;
 }
 
+// Boost converts "-1" to 18446744073709551615 for an unsigned option (lexical_cast wraps),
+// so `--seed -1` would silently run with another seed: reject a sign on unsigned options.
+// `where` prefixes the message ("FILE: " for a config file).
+void reject_negative_unsigned(const po::parsed_options& parsed,
+                              const po::options_description& options, const std::string& where) {
+  for (const auto& option : parsed.options) {
+    const auto* description = options.find_nothrow(option.string_key, /*approx=*/false);
+    if (description == nullptr || dynamic_cast<const po::typed_value<std::uint64_t>*>(
+                                      description->semantic().get()) == nullptr)
+      continue;
+    for (const auto& value : option.value) {
+      const auto first = value.find_first_not_of(" \t");
+      if (first != std::string::npos && value[first] == '-')
+        throw UsageError(where + "--" + option.string_key +
+                         ": must be a non-negative integer, got '" + value + "'");
+    }
+  }
+}
+
 }  // namespace
 
 CommandLine parse_command_line(const std::string& command, const po::options_description& options,
@@ -86,13 +106,17 @@ CommandLine parse_command_line(const std::string& command, const po::options_des
       parser.positional(*positional);
     else
       parser.positional(po::positional_options_description());
-    po::store(parser.run(), result.values);
+    const po::parsed_options command_line = parser.run();
+    reject_negative_unsigned(command_line, all, "");
+    po::store(command_line, result.values);
     if (result.values.count("config")) {
       result.config_file = result.values["config"].as<std::string>();
       // store() keeps the first value it sees, so the command line (stored first) wins.
       // Errors in the file name it: Boost's own messages do not.
       try {
-        po::store(config_options(command, result.config_file, all), result.values);
+        const po::parsed_options from_file = config_options(command, result.config_file, all);
+        reject_negative_unsigned(from_file, all, result.config_file + ": ");
+        po::store(from_file, result.values);
       } catch (const po::error& e) {
         throw UsageError(result.config_file + ": " + e.what());
       }

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -72,6 +73,34 @@ TEST(Config, UnknownOptionAndBadValueNameTheOption) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("dropout"), std::string::npos);
   }
+}
+
+// Boost would read "-1" as 2^64 - 1 for an unsigned option: a seed of -1 must be an error.
+TEST(Config, NegativeValuesOfUnsignedOptionsAreErrors) {
+  po::options_description options;
+  options.add_options()("seed", po::value<std::uint64_t>()->default_value(1), "seed")(
+      "shift", po::value<int>()->default_value(0), "signed");
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--seed", "-1"}, {"--seed=-1"}, {"--seed= -5"}}) {
+    try {
+      parse_command_line("train", options, args);
+      FAIL() << args.back();
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find("--seed: must be a non-negative integer"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  auto ini = write_ini("pancan_config_negative.ini", "seed = -2\n");
+  try {
+    parse_command_line("train", options, {"--config", ini});
+    FAIL();
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find(ini + ": --seed"), std::string::npos) << e.what();
+  }
+  auto cl = parse_command_line("train", options, {"--seed", "7", "--shift", "-3"});
+  EXPECT_EQ(cl.values["seed"].as<std::uint64_t>(), 7u);
+  EXPECT_EQ(cl.values["shift"].as<int>(), -3);
 }
 
 TEST(Config, MissingConfigFileIsAUsageError) {
