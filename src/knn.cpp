@@ -386,6 +386,12 @@ Neighbours nearest_neighbours(const KnnShard& shard, std::span<const float> quer
                               std::int64_t rows, int k, std::int64_t block, const mpi::Comm& comm) {
   if (k < 1) throw UsageError("--k: k must be at least 1");
   block = std::max<std::int64_t>(block, 1);
+  // Blocks of equal size, at most `block`: 1068 queries in blocks of 1024 would leave a
+  // product of 44 rows, slow per row (the reference rows are packed for it all the same).
+  if (rows > 0) {
+    const std::int64_t blocks = (rows + block - 1) / block;
+    block = (rows + blocks - 1) / blocks;
+  }
   // Every rank runs through all query blocks on its own (no synchronisation between
   // blocks, so a rank slowed by a shared core does not hold the others at every block);
   // the lists, rows x k per rank, are small enough to gather once.
