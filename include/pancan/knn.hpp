@@ -6,9 +6,9 @@
 // rows' mean for euclidean), keeps its k nearest, and the root merges the P lists of k.
 // Because a float product is not exact, every row whose product distance could still be
 // among the k nearest (within a rigorous error bound of the k-th) is measured again
-// exactly, in double, in a fixed order; ranking uses those values only. So the neighbours do not depend on the rank
-// count or the product's blocking, and they are scikit-learn's (brute force, float64)
-// wherever the data have no distance ties closer than rounding.
+// exactly, in double, in a fixed order; ranking uses those values only. So the neighbours
+// do not depend on the rank count or the product's blocking, and they are scikit-learn's
+// (brute force, float64) wherever the data have no distance ties closer than rounding.
 //
 // Rules (pinned by tests/knn_test.cpp and tests/data/knn/):
 //   - neighbours are ordered by distance, equal distances by lower reference index;
