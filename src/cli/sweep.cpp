@@ -97,24 +97,34 @@ void expand(const po::variables_map& values, const std::string& directory, const
 // Runs `stage` (a subcommand) with `args`; true if it worked. A failure every rank knows
 // of (bad options, an agreed error) is recorded in `status_dir`'s status file; any other
 // failure leaves only this rank knowing, so it is rethrown and ends the job.
-bool run_stage(const std::string& what, int (*stage)(const Args&), const Args& args,
-               const std::string& status_dir, const mpi::Comm& world) {
+// Runs one stage of a task; returns kExitOk, kExitPreempted (stopped by a signal after
+// writing a checkpoint: the status says "stopped", and running the task again resumes
+// it) or kExitError (the status says "failed: why").
+int run_stage(const std::string& what, int (*stage)(const Args&), const Args& args,
+              const std::string& status_dir, const mpi::Comm& world) {
   std::string message;
   int code = kExitOk;
   try {
     code = stage(args);
+    if (code == kExitPreempted) {
+      if (world.is_root())
+        write_task_status(status_dir, "stopped: " + what +
+                                          " stopped by a signal after writing a checkpoint (" +
+                                          utc_timestamp() + "); running the task again resumes it");
+      return kExitPreempted;
+    }
     if (code != kExitOk) message = strprintf("%s exited with %d", what.c_str(), code);
   } catch (const mpi::CollectiveError& e) {
     message = what + ": " + e.what();
   } catch (const UsageError& e) {
     message = what + ": " + e.what();
   }
-  if (message.empty()) return true;
+  if (message.empty()) return kExitOk;
   if (world.is_root()) {
     write_task_status(status_dir, "failed: " + one_line(message));
     std::fprintf(stderr, "pancan: error: %s\n", message.c_str());
   }
-  return false;
+  return kExitError;
 }
 
 // The shared prepare step: convert + prepare into DIR/data/dataset.h5, once.
@@ -137,18 +147,24 @@ bool prepare_data(const Sweep& sweep, const mpi::Comm& world) {
   const Args convert_args = {
       "--config", sweep.prepare_config(), "--expression", sweep.data.expression,
       "--labels", sweep.data.labels,      "--out",        sweep.dataset()};
-  if (!run_stage("convert", convert, convert_args, data_dir, world)) return false;
+  if (run_stage("convert", convert, convert_args, data_dir, world) != kExitOk) return false;
   const Args prepare_args = {"--config", sweep.prepare_config(), "--data", sweep.dataset()};
-  if (!run_stage("prepare", prepare, prepare_args, data_dir, world)) return false;
+  if (run_stage("prepare", prepare, prepare_args, data_dir, world) != kExitOk) return false;
   if (world.is_root()) write_task_status(data_dir, "done " + utc_timestamp());
   return true;
 }
 
 // Task `task`: train its config on the shared data, evaluate into its run directory.
-bool run_task(const Sweep& sweep, const SweepTask& task, const mpi::Comm& world) {
+// Returns the exit code: kExitOk, kExitPreempted (stopped with a checkpoint; the next run
+// of the task resumes from it) or kExitError.
+int run_task(const Sweep& sweep, const SweepTask& task, const mpi::Comm& world) {
   const std::string dir = sweep.run_dir(task);
+  bool resume = false;
   mpi::agree(world, [&] {
     if (!world.is_root()) return;
+    std::string previous;
+    std::getline(std::ifstream(dir + "/status"), previous);
+    resume = previous.rfind("stopped", 0) == 0 && fs::exists(sweep.model(task));
     if (!fs::exists(sweep.dataset()))
       throw Error("task " + task.id + ": the prepared data " + sweep.dataset() +
                   " are missing (run `pancan sweep --out " + sweep.directory +
@@ -168,14 +184,18 @@ bool run_task(const Sweep& sweep, const SweepTask& task, const mpi::Comm& world)
       text += (text.empty() ? "" : ", ") + option + " = " + value;
     return text;
   }());
-  const Args train_args = {"--config", sweep.config(task), "--data", sweep.dataset(),
-                           "--out",    sweep.model(task)};
-  if (!run_stage("train", train, train_args, dir, world)) return false;
+  resume = world.broadcast(static_cast<int>(resume)) != 0;
+  Args train_args = {"--config", sweep.config(task), "--data", sweep.dataset(),
+                     "--out",    sweep.model(task)};
+  if (resume) train_args.push_back("--resume");
+  if (const int code = run_stage("train", train, train_args, dir, world); code != kExitOk)
+    return code;
   const Args evaluate_args = {"--data", sweep.dataset(),   "--model", sweep.model(task),
                               "--name", "task-" + task.id, "--out",   dir};
-  if (!run_stage("evaluate", evaluate, evaluate_args, dir, world)) return false;
+  if (const int code = run_stage("evaluate", evaluate, evaluate_args, dir, world); code != kExitOk)
+    return code;
   if (world.is_root()) write_task_status(dir, "done " + utc_timestamp());
-  return true;
+  return kExitOk;
 }
 
 // The environment for a child `pancan`: this one without the variables through which
@@ -225,7 +245,9 @@ pid_t spawn_task(const Sweep& sweep, const SweepTask& task) {
 }
 
 // Runs `pending` tasks as up to `parallel` child processes at a time (one rank each).
-void run_parallel(const Sweep& sweep, const std::vector<int>& pending, int parallel) {
+// Returns whether a task stopped with a checkpoint (a signal, e.g. Ctrl-C).
+bool run_parallel(const Sweep& sweep, const std::vector<int>& pending, int parallel) {
+  bool any_stopped = false;
   struct Child {
     pid_t pid;
     int index;
@@ -247,7 +269,9 @@ void run_parallel(const Sweep& sweep, const std::vector<int>& pending, int paral
       }
       const auto& task = sweep.task(it->index);
       const bool ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
-      if (!ok) {
+      const bool stopped = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == kExitPreempted;
+      any_stopped = any_stopped || stopped;
+      if (!ok && !stopped) {
         // The child records its own failures; one that crashed could not.
         std::string status;
         std::ifstream(sweep.run_dir(task) + "/status") >> status;
@@ -257,11 +281,15 @@ void run_parallel(const Sweep& sweep, const std::vector<int>& pending, int paral
                                 ? strprintf("failed: killed by signal %d", WTERMSIG(wstatus))
                                 : strprintf("failed: exit %d", WEXITSTATUS(wstatus)));
       }
-      say("sweep: task " + task.id + (ok ? " finished" : " failed (see its log)"));
+      say("sweep: task " + task.id +
+          (ok        ? " finished"
+           : stopped ? " stopped with a checkpoint (a rerun resumes it)"
+                     : " failed (see its log)"));
       it = running.erase(it);
     }
     if (!running.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  return any_stopped;
 }
 
 // Writes the leaderboard; returns how many tasks did not finish.
@@ -322,8 +350,7 @@ int sweep(const Args& args) {
   const Sweep sweep = read_sweep(directory);
 
   if (prepare_step) return prepare_data(sweep, world) ? kExitOk : kExitError;
-  if (one_task)
-    return run_task(sweep, sweep.task(values["task"].as<int>()), world) ? kExitOk : kExitError;
+  if (one_task) return run_task(sweep, sweep.task(values["task"].as<int>()), world);
 
   // --run-local: the prepare step, then every task that has not finished yet.
   if (!prepare_data(sweep, world)) return kExitError;
@@ -336,16 +363,28 @@ int sweep(const Args& args) {
   say(strprintf("sweep: %zu of %zu tasks to run (%s)", pending.size(), sweep.tasks.size(),
                 parallel > 1 ? strprintf("%d at a time, one rank each", parallel).c_str()
                              : strprintf("one after another on %d rank(s)", world.size()).c_str()));
+  bool stopped = false;
   if (parallel > 1)
-    run_parallel(sweep, pending, parallel);
+    stopped = run_parallel(sweep, pending, parallel);
   else
-    for (int index : pending) run_task(sweep, sweep.task(index), world);
+    for (int index : pending)  // a signal stops the whole sweep, not just the task
+      if (run_task(sweep, sweep.task(index), world) == kExitPreempted) {
+        stopped = true;
+        break;
+      }
 
   std::size_t unfinished = 0;
   mpi::agree(world, [&] {
     if (world.is_root()) unfinished = write_leaderboard(sweep, top);
   });
   unfinished = world.broadcast(static_cast<std::int64_t>(unfinished));
+  if (stopped) {
+    say(
+        strprintf("sweep: stopped by a signal with %zu of %zu tasks unfinished; the same "
+                  "command resumes it (exit code %d)",
+                  unfinished, sweep.tasks.size(), kExitPreempted));
+    return kExitPreempted;
+  }
   if (unfinished > 0) {
     if (world.is_root())
       std::fprintf(stderr,

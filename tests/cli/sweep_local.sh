@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pancan sweep without SLURM: grid expansion (job configs, manifest), --run-local on 2 ranks
 # (the shared prepare step, each task on both ranks, the leaderboard), a failing task listed
-# as failed, a rerun that runs only what did not finish, --parallel 2 (single-rank child
-# processes with their own logs), `pancan leaderboard`, and errors naming file and line.
+# as failed, a rerun that runs only what did not finish, a task stopped by a signal and
+# resumed, --parallel 2 (single-rank child processes with their own logs), `pancan
+# leaderboard`, and errors naming file and line.
 set -euo pipefail
 fail() {
   echo "FAIL: $*" >&2
@@ -69,6 +70,26 @@ grep -q "sweep: 2 of 4 tasks to run" rerun.log || fail "rerun did not pick the 2
 grep -q "prepared data are there already" rerun.log || fail "rerun prepared the data again"
 [[ $(stat -c %Y sw/runs/000/report.json) == "$stamp" ]] || fail "rerun ran a finished task again"
 grep -q "4 tasks: 4 finished" sw/leaderboard.md || fail "after the rerun: $(head -4 sw/leaderboard.md)"
+
+# A signal during training (SLURM's SIGTERM at the time limit, Ctrl-C): the task stops with
+# a checkpoint, its status says "stopped", the sweep exits 75 and lists it as unfinished
+# (not failed); the same command resumes it from the checkpoint.
+printf 'hidden = 16\nepochs = 3\nseed = 3\n' >stop.ini
+"$PANCAN" sweep --grid stop.ini --out st --data sw/data/dataset.h5 >/dev/null
+set +e
+PANCAN_FAULT='*:train:step@6:term' "$MPIEXEC" --oversubscribe -n 2 "$PANCAN" sweep --out st --run-local \
+  >stop.log 2>&1
+rc=$?
+set -e
+((rc == 75)) || fail "a sweep stopped by SIGTERM exited $rc, want 75: $(tail stop.log)"
+grep -q "^stopped: train stopped by a signal after writing a checkpoint" st/runs/000/status ||
+  fail "status of the stopped task: $(cat st/runs/000/status)"
+grep -q "0 finished, 0 failed, 1 unfinished" st/leaderboard.md || fail "leaderboard: $(head -4 st/leaderboard.md)"
+grep -q "the same command resumes it" stop.log || fail "no word on resuming: $(tail -3 stop.log)"
+"$MPIEXEC" --oversubscribe -n 2 "$PANCAN" sweep --out st --run-local >resume.log 2>&1 ||
+  fail "resuming the sweep: $(tail resume.log)"
+grep -q "resuming .*model.h5 at epoch 2" resume.log || fail "the task did not resume: $(grep -i resum resume.log)"
+grep -q "^done" st/runs/000/status || fail "status after resuming: $(cat st/runs/000/status)"
 
 # The same sweep directory refuses another grid.
 printf 'dropout = 0.1\n' >other.ini
