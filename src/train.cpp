@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <climits>
 #include <cmath>
@@ -556,7 +557,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       }
     }
     const double train_seconds = wall_seconds() - epoch_start;
-    const double train_cpu = comm.max(cpu_seconds() - cpu_start);
+    const double my_train_cpu = cpu_seconds() - cpu_start;
 
     if (stopped) {  // a checkpoint in the middle of the epoch, with its partial sums
       state.next_epoch = epoch;
@@ -567,7 +568,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
           std::accumulate(e.batch_sizes.begin(), e.batch_sizes.begin() + step, std::int64_t{0});
       state.partial_seconds += train_seconds;
       state.partial_communication += comm.max(communication);
-      state.partial_cpu += train_cpu;
+      state.partial_cpu += comm.max(my_train_cpu);
       checkpoint(false);
       if (control.report)
         say(strprintf("stopped in epoch %lld at step %lld; checkpoint written",
@@ -575,24 +576,36 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       break;
     }
 
+    // The epoch's figures in three small collectives (a handful a epoch matters when an
+    // epoch is a few milliseconds, as on the 801-sample data): the sums, the busiest rank's
+    // synchronisation and CPU seconds, and rank 0's clock (every rank must agree on the
+    // history: it is written from rank 0 and compared across ranks by tests).
+    const auto val = evaluate_shard(a, params, validation, eval_workspace);
+    std::array<double, 4> sums{loss, static_cast<double>(correct), val.loss,
+                               static_cast<double>(val.correct)};
+    comm.allreduce_sum<double>(sums);
+    const std::array<double, 2> mine{communication, my_train_cpu};
+    const auto every = comm.allgatherv<double>(mine);
+    double busiest_communication = 0, train_cpu = 0;
+    for (std::size_t i = 0; i < every.size(); i += 2) {
+      busiest_communication = std::max(busiest_communication, every[i]);
+      train_cpu = std::max(train_cpu, every[i + 1]);
+    }
+    const double train_total = train_seconds + state.partial_seconds;
+    std::array<double, 2> clock{wall_seconds() - epoch_start + state.partial_seconds,
+                                static_cast<double>(N) / train_total};
+    comm.broadcast<double>(clock);
+
     EpochRecord r;
     r.epoch = static_cast<int>(epoch + 1);
-    r.loss = (comm.sum(loss) + state.partial_loss) / static_cast<double>(N);
-    r.accuracy =
-        static_cast<double>(comm.sum(correct) + state.partial_correct) / static_cast<double>(N);
-    const double train_total = train_seconds + state.partial_seconds;
-    r.communication_seconds = comm.max(communication) + state.partial_communication;
-    const auto val = evaluate_shard(a, params, validation, eval_workspace);
-    const double val_loss = comm.sum(val.loss),
-                 val_correct = static_cast<double>(comm.sum(val.correct));
+    r.loss = (sums[0] + state.partial_loss) / static_cast<double>(N);
+    r.accuracy = (sums[1] + static_cast<double>(state.partial_correct)) / static_cast<double>(N);
+    r.communication_seconds = busiest_communication + state.partial_communication;
     const auto V = static_cast<double>(validation.total_rows);
-    r.val_loss = V > 0 ? val_loss / V : std::numeric_limits<double>::quiet_NaN();
-    r.val_accuracy = V > 0 ? val_correct / V : std::numeric_limits<double>::quiet_NaN();
-    // Every rank must agree on the time (early stopping does not use it, but the history
-    // is written from rank 0 and compared across ranks by tests): take rank 0's.
-    r.seconds = comm.broadcast(wall_seconds() - epoch_start + state.partial_seconds);
-    r.samples_per_second = comm.broadcast(static_cast<double>(N) / train_total);
-    r.communication_seconds = comm.broadcast(r.communication_seconds);
+    r.val_loss = V > 0 ? sums[2] / V : std::numeric_limits<double>::quiet_NaN();
+    r.val_accuracy = V > 0 ? sums[3] / V : std::numeric_limits<double>::quiet_NaN();
+    r.seconds = clock[0];
+    r.samples_per_second = clock[1];
     r.cpu_seconds = train_cpu + state.partial_cpu;
     model.history.push_back(r);
 
