@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <utility>
 
 #include "pancan/error.hpp"
 #include "pancan/fault.hpp"
@@ -30,86 +31,78 @@ std::span<const T> view(const std::vector<T>& values) {
   return std::span<const T>(values);
 }
 
+// Each record's and each state's fields with their names in the file: one list serves
+// writing and reading, so the two cannot drift apart.
+constexpr std::pair<const char*, double EpochRecord::*> kHistoryColumns[] = {
+    {"loss", &EpochRecord::loss},
+    {"accuracy", &EpochRecord::accuracy},
+    {"val_loss", &EpochRecord::val_loss},
+    {"val_accuracy", &EpochRecord::val_accuracy},
+    {"seconds", &EpochRecord::seconds},
+    {"samples_per_second", &EpochRecord::samples_per_second},
+    {"communication_seconds", &EpochRecord::communication_seconds},
+    {"cpu_seconds", &EpochRecord::cpu_seconds}};
+
+constexpr std::pair<const char*, std::int64_t TrainingState::*> kStateCounts[] = {
+    {"next_epoch", &TrainingState::next_epoch},
+    {"next_step", &TrainingState::next_step},
+    {"adam_step", &TrainingState::adam_step},
+    {"partial_correct", &TrainingState::partial_correct},
+    {"partial_rows", &TrainingState::partial_rows},
+    {"best_epoch", &TrainingState::best_epoch},
+    {"wait", &TrainingState::wait}};
+
+constexpr std::pair<const char*, double TrainingState::*> kStateSums[] = {
+    {"partial_loss", &TrainingState::partial_loss},
+    {"partial_seconds", &TrainingState::partial_seconds},
+    {"partial_communication", &TrainingState::partial_communication},
+    {"partial_cpu", &TrainingState::partial_cpu},
+    {"best_val_loss", &TrainingState::best_val_loss}};
+
+constexpr std::pair<const char*, std::vector<float> TrainingState::*> kStateBuffers[] = {
+    {"parameters", &TrainingState::current_parameters},
+    {"adam_m", &TrainingState::adam_m},
+    {"adam_v", &TrainingState::adam_v},
+    {"best_parameters", &TrainingState::best_parameters}};
+
 void write_history(h5::Group g, const std::vector<EpochRecord>& history) {
-  auto column = [&](const char* name, auto field) {
-    std::vector<double> values;
-    for (const auto& r : history) values.push_back(static_cast<double>(r.*field));
-    g.write_vector<double>(name, values);
-  };
   std::vector<std::int64_t> epochs;
   for (const auto& r : history) epochs.push_back(r.epoch);
   g.write_vector<std::int64_t>("epoch", epochs);
-  column("loss", &EpochRecord::loss);
-  column("accuracy", &EpochRecord::accuracy);
-  column("val_loss", &EpochRecord::val_loss);
-  column("val_accuracy", &EpochRecord::val_accuracy);
-  column("seconds", &EpochRecord::seconds);
-  column("samples_per_second", &EpochRecord::samples_per_second);
-  column("communication_seconds", &EpochRecord::communication_seconds);
-  column("cpu_seconds", &EpochRecord::cpu_seconds);
+  for (const auto& [name, field] : kHistoryColumns) {
+    std::vector<double> values;
+    for (const auto& r : history) values.push_back(r.*field);
+    g.write_vector<double>(name, values);
+  }
 }
 
 std::vector<EpochRecord> read_history(const h5::Group& g) {
   const auto epochs = g.read_vector<std::int64_t>("epoch");
   std::vector<EpochRecord> history(epochs.size());
-  auto column = [&](const char* name, double EpochRecord::*field) {
+  for (std::size_t i = 0; i < epochs.size(); ++i) history[i].epoch = static_cast<int>(epochs[i]);
+  for (const auto& [name, field] : kHistoryColumns) {
     const auto values = g.read_vector<double>(name);
     if (values.size() != history.size()) throw Error("history/" + std::string(name) + " is short");
     for (std::size_t i = 0; i < values.size(); ++i) history[i].*field = values[i];
-  };
-  for (std::size_t i = 0; i < epochs.size(); ++i) history[i].epoch = static_cast<int>(epochs[i]);
-  column("loss", &EpochRecord::loss);
-  column("accuracy", &EpochRecord::accuracy);
-  column("val_loss", &EpochRecord::val_loss);
-  column("val_accuracy", &EpochRecord::val_accuracy);
-  column("seconds", &EpochRecord::seconds);
-  column("samples_per_second", &EpochRecord::samples_per_second);
-  column("communication_seconds", &EpochRecord::communication_seconds);
-  column("cpu_seconds", &EpochRecord::cpu_seconds);
+  }
   return history;
 }
 
 void write_state(h5::Group g, const TrainingState& s) {
-  g.set_attribute("next_epoch", s.next_epoch);
-  g.set_attribute("next_step", s.next_step);
-  g.set_attribute("adam_step", s.adam_step);
-  g.set_attribute("partial_loss", s.partial_loss);
-  g.set_attribute("partial_seconds", s.partial_seconds);
-  g.set_attribute("partial_communication", s.partial_communication);
-  g.set_attribute("partial_cpu", s.partial_cpu);
-  g.set_attribute("partial_correct", s.partial_correct);
-  g.set_attribute("partial_rows", s.partial_rows);
-  g.set_attribute("best_val_loss", s.best_val_loss);
-  g.set_attribute("best_epoch", s.best_epoch);
-  g.set_attribute("wait", s.wait);
+  for (const auto& [name, field] : kStateCounts) g.set_attribute(name, s.*field);
+  for (const auto& [name, field] : kStateSums) g.set_attribute(name, s.*field);
   g.set_attribute("stopped_early", static_cast<std::int64_t>(s.stopped_early));
   g.set_attribute("ranks", static_cast<std::int64_t>(s.ranks));
-  g.write_vector<float>("parameters", view(s.current_parameters));
-  g.write_vector<float>("adam_m", view(s.adam_m));
-  g.write_vector<float>("adam_v", view(s.adam_v));
-  g.write_vector<float>("best_parameters", view(s.best_parameters));
+  for (const auto& [name, field] : kStateBuffers) g.write_vector<float>(name, view(s.*field));
 }
 
 TrainingState read_state(const h5::Group& g) {
   TrainingState s;
-  s.next_epoch = g.int_attribute("next_epoch");
-  s.next_step = g.int_attribute("next_step");
-  s.adam_step = g.int_attribute("adam_step");
-  s.partial_loss = g.double_attribute("partial_loss");
-  s.partial_seconds = g.double_attribute("partial_seconds");
-  s.partial_communication = g.double_attribute("partial_communication");
-  s.partial_cpu = g.double_attribute("partial_cpu");
-  s.partial_correct = g.int_attribute("partial_correct");
-  s.partial_rows = g.int_attribute("partial_rows");
-  s.best_val_loss = g.double_attribute("best_val_loss");
-  s.best_epoch = g.int_attribute("best_epoch");
-  s.wait = g.int_attribute("wait");
+  for (const auto& [name, field] : kStateCounts) s.*field = g.int_attribute(name);
+  for (const auto& [name, field] : kStateSums) s.*field = g.double_attribute(name);
   s.stopped_early = g.int_attribute("stopped_early") != 0;
   s.ranks = static_cast<int>(g.int_attribute("ranks"));
-  s.current_parameters = g.read_vector<float>("parameters");
-  s.adam_m = g.read_vector<float>("adam_m");
-  s.adam_v = g.read_vector<float>("adam_v");
-  s.best_parameters = g.read_vector<float>("best_parameters");
+  for (const auto& [name, field] : kStateBuffers) s.*field = g.read_vector<float>(name);
   return s;
 }
 
