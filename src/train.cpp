@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -319,7 +320,8 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   for (int q = 0; q < P; ++q) slice_counts[q] = static_cast<int>(slice_of(q).size());
   const auto slice = slice_of(me);
   std::vector<float> parameters(static_cast<std::size_t>(n_params));
-  std::vector<float> m(static_cast<std::size_t>(slice.size())), v(m.size());
+  std::vector<float> m_values(static_cast<std::size_t>(slice.size())), v_values(m_values.size());
+  std::span<float> m(m_values), v(v_values);  // moved to node-shared memory below, if shared
   TrainingState state;
   state.ranks = P;
   state.best_val_loss = std::numeric_limits<double>::infinity();
@@ -382,13 +384,23 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     gradients = local_gradients.data();
   }
   auto snapshot = [&] { return std::vector<float>(params.begin(), params.end()); };
-  std::optional<mpi::SharedWindow> shared_rows, barrier_words;
+  std::optional<mpi::SharedWindow> shared_rows, barrier_words, shared_moments;
   std::optional<NodeBarrier> barrier;
   if (shared) {
     barrier_words.emplace(comm, me == 0 ? 64 : 0);
     auto* words = static_cast<std::uint32_t*>(barrier_words->base(0));
     if (me == 0) std::fill_n(words, 4, 0u);
     barrier.emplace(words, P);
+    // The Adam moments of every slice where rank 0 can read them for a checkpoint (instead
+    // of gathering 2 x 4 bytes per parameter through MPI every epoch).
+    shared_moments.emplace(comm, 2 * m.size() * sizeof(float));
+    auto* moments = static_cast<float*>(shared_moments->base(me));
+    std::copy(m_values.begin(), m_values.end(), moments);
+    std::copy(v_values.begin(), v_values.end(), moments + m.size());
+    m = {moments, m.size()};
+    v = {moments + m.size(), v.size()};
+    m_values = {};
+    v_values = {};
     shared_rows.emplace(comm, train_data.values.size() * sizeof(float));
     std::copy(train_data.values.begin(), train_data.values.end(),
               static_cast<float*>(shared_rows->base(me)));
@@ -429,11 +441,28 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
 
   // Writes the model file with the loop state (root writes; every rank takes part in
   // gathering the Adam moments).
+  // On one node rank 0 reads the moments in shared memory while the others sleep in the
+  // barrier (they would spin in the gather and the agreement for the whole write).
   auto checkpoint = [&](bool complete) {
     if (control.checkpoint_path.empty()) return;
-    auto full_m = comm.gatherv<float>(m);
-    auto full_v = comm.gatherv<float>(v);
-    mpi::agree(comm, [&] {
+    std::vector<float> full_m, full_v;
+    std::exception_ptr failure;
+    if (shared) {
+      if (me == 0) {
+        full_m.resize(static_cast<std::size_t>(n_params));
+        full_v.resize(full_m.size());
+        for (int q = 0; q < P; ++q) {
+          const auto* moments = static_cast<const float*>(shared_moments->base(q));
+          const auto r = slice_of(q);
+          std::copy_n(moments, r.size(), full_m.begin() + r.begin);
+          std::copy_n(moments + r.size(), r.size(), full_v.begin() + r.begin);
+        }
+      }
+    } else {
+      full_m = comm.gatherv<float>(m);
+      full_v = comm.gatherv<float>(v);
+    }
+    auto save = [&] {
       if (!comm.is_root()) return;
       Model out = model;
       out.complete = complete;
@@ -447,6 +476,18 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       saved.adam_v = std::move(full_v);
       out.state = std::move(saved);
       save_model(out, control.checkpoint_path);
+    };
+    if (shared) {
+      try {
+        save();
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      barrier->wait();  // the moments are read: the others may go on
+    }
+    mpi::agree(comm, [&] {
+      if (!shared) save();
+      if (failure) std::rethrow_exception(failure);
     });
   };
 
