@@ -59,8 +59,8 @@ constexpr std::pair<const char*, double TrainingState::*> kStateSums[] = {
     {"partial_cpu", &TrainingState::partial_cpu},
     {"best_val_loss", &TrainingState::best_val_loss}};
 
+// (current_parameters are stored separately: most checkpoints can point at the weights.)
 constexpr std::pair<const char*, std::vector<float> TrainingState::*> kStateBuffers[] = {
-    {"parameters", &TrainingState::current_parameters},
     {"adam_m", &TrainingState::adam_m},
     {"adam_v", &TrainingState::adam_v},
     {"best_parameters", &TrainingState::best_parameters}};
@@ -88,21 +88,31 @@ std::vector<EpochRecord> read_history(const h5::Group& g) {
   return history;
 }
 
-void write_state(h5::Group g, const TrainingState& s) {
+// `weights` are the model's parameters as saved in /weights: when the weights being trained
+// equal them (no early stopping, or its best epoch is the last), the checkpoint says so
+// instead of storing a second copy (a quarter of every epoch's checkpoint write).
+void write_state(h5::Group g, const TrainingState& s, const std::vector<float>& weights) {
   for (const auto& [name, field] : kStateCounts) g.set_attribute(name, s.*field);
   for (const auto& [name, field] : kStateSums) g.set_attribute(name, s.*field);
   g.set_attribute("stopped_early", static_cast<std::int64_t>(s.stopped_early));
   g.set_attribute("ranks", static_cast<std::int64_t>(s.ranks));
   for (const auto& [name, field] : kStateBuffers) g.write_vector<float>(name, view(s.*field));
+  const bool same = s.current_parameters == weights;
+  g.set_attribute("parameters_are_weights", static_cast<std::int64_t>(same));
+  if (!same) g.write_vector<float>("parameters", view(s.current_parameters));
 }
 
-TrainingState read_state(const h5::Group& g) {
+TrainingState read_state(const h5::Group& g, const std::vector<float>& weights) {
   TrainingState s;
   for (const auto& [name, field] : kStateCounts) s.*field = g.int_attribute(name);
   for (const auto& [name, field] : kStateSums) s.*field = g.double_attribute(name);
   s.stopped_early = g.int_attribute("stopped_early") != 0;
   s.ranks = static_cast<int>(g.int_attribute("ranks"));
   for (const auto& [name, field] : kStateBuffers) s.*field = g.read_vector<float>(name);
+  // Files written before the attribute existed always hold "parameters".
+  const bool same =
+      g.has_attribute("parameters_are_weights") && g.int_attribute("parameters_are_weights") != 0;
+  s.current_parameters = same ? weights : g.read_vector<float>("parameters");
   return s;
 }
 
@@ -164,7 +174,7 @@ void save_model(const Model& model, const std::string& path) {
 
     write_history(root.create_group("history"), model.history);
     root.write_string_scalar("summary", nn::summary_table(a));
-    if (model.state) write_state(root.create_group("checkpoint"), *model.state);
+    if (model.state) write_state(root.create_group("checkpoint"), *model.state, model.parameters);
     file.close();
     fault::point("train", "checkpoint");
   } catch (...) {
@@ -240,7 +250,7 @@ Model load_model(const std::string& path, bool with_state) {
 
   model.history = read_history(root.open_group("history"));
   if (with_state && root.exists("checkpoint"))
-    model.state = read_state(root.open_group("checkpoint"));
+    model.state = read_state(root.open_group("checkpoint"), model.parameters);
   return model;
 }
 

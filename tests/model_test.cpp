@@ -94,6 +94,30 @@ TEST(ModelFile, RoundTripsEverything) {
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
+// The weights being trained are stored in the checkpoint only when they differ from the
+// model's weights (early stopping keeping an earlier epoch); either way they come back.
+TEST(ModelFile, CheckpointStoresTrainedWeightsOnlyWhenTheyDifferFromTheModels) {
+  const auto path = scratch("checkpoint.h5");
+  auto m = sample_model();
+  save_model(m, path);
+  {
+    auto file = h5::File::open(path, h5::Mode::ReadOnly);
+    EXPECT_FALSE(file.root().open_group("checkpoint").exists("parameters"));
+  }
+  EXPECT_EQ(load_model(path, true).state->current_parameters, m.parameters);
+
+  m.state->current_parameters.front() += 1.0f;  // training went on past the kept weights
+  save_model(m, path);
+  {
+    auto file = h5::File::open(path, h5::Mode::ReadOnly);
+    EXPECT_TRUE(file.root().open_group("checkpoint").exists("parameters"));
+  }
+  const auto back = load_model(path, true);
+  EXPECT_EQ(back.state->current_parameters, m.state->current_parameters);
+  EXPECT_EQ(back.parameters, m.parameters);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
 TEST(ModelFile, RejectsFilesThatAreNotModels) {
   const auto text = scratch("not_a_model.h5");
   std::ofstream(text) << "hello\n";
