@@ -15,6 +15,7 @@
 #include "pancan/error.hpp"
 #include "pancan/fault.hpp"
 #include "pancan/log.hpp"
+#include "pancan/output.hpp"
 
 namespace pancan {
 
@@ -138,8 +139,9 @@ class TemporaryOutput {
   TemporaryOutput& operator=(const TemporaryOutput&) = delete;
   const std::string& path() const { return path_; }
   void commit() {
-    if (owner_ && std::rename(path_.c_str(), out_.c_str()) != 0)
-      throw Error("cannot rename " + path_ + " to " + out_);
+    std::error_code error;
+    if (owner_) replace_file(path_, out_, error);
+    if (error) throw Error("cannot rename " + path_ + " to " + out_ + ": " + error.message());
     committed_ = true;
   }
 

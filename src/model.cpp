@@ -10,6 +10,7 @@
 #include "pancan/fault.hpp"
 #include "pancan/h5.hpp"
 #include "pancan/log.hpp"
+#include "pancan/output.hpp"
 
 namespace pancan {
 
@@ -183,7 +184,7 @@ void save_model(const Model& model, const std::string& path) {
     throw;
   }
   std::error_code error;
-  std::filesystem::rename(temporary, path, error);
+  replace_file(temporary, path, error);
   if (error) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

@@ -1,8 +1,12 @@
 // Output path checks (see output.hpp).
 #include "pancan/output.hpp"
 
+#include <fcntl.h>
+#include <stdio.h>  // renameat2
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <filesystem>
 
 #include "pancan/error.hpp"
@@ -20,6 +24,24 @@ void check_output_path(const std::string& path) {
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     throw Error(path + ": the output directory " + dir.string() + " is not writable");
   if (std::filesystem::is_directory(file, ec)) throw Error(path + ": is a directory");
+}
+
+void replace_file(const std::string& from, const std::string& to, std::error_code& error) {
+  error.clear();
+  struct stat existing {};
+  if (::lstat(to.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) {
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0) {
+      // `from` now names the old file. Failing to remove it loses nothing: it is a
+      // leftover like those of a killed run.
+      ::unlink(from.c_str());
+      return;
+    }
+    if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP && errno != ENOENT) {
+      error.assign(errno, std::generic_category());
+      return;
+    }
+  }
+  std::filesystem::rename(from, to, error);
 }
 
 }  // namespace pancan

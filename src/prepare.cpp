@@ -13,6 +13,7 @@
 #include "pancan/fault.hpp"
 #include "pancan/h5.hpp"
 #include "pancan/log.hpp"
+#include "pancan/output.hpp"
 #include "pancan/stats.hpp"
 
 namespace pancan {
@@ -217,7 +218,9 @@ void store_atomically(const std::string& path, const PrepareOptions& options,
     std::filesystem::copy_file(path, temporary, std::filesystem::copy_options::overwrite_existing);
     write_results(temporary, options, results);
     fault::point("prepare", "writing");
-    std::filesystem::rename(temporary, path);
+    std::error_code error;
+    replace_file(temporary, path, error);
+    if (error) throw std::filesystem::filesystem_error("rename", temporary, path, error);
   } catch (const std::filesystem::filesystem_error& e) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

@@ -17,6 +17,7 @@
 #include "pancan/cv.hpp"
 #include "pancan/error.hpp"
 #include "pancan/log.hpp"
+#include "pancan/output.hpp"
 
 namespace pancan {
 
@@ -1130,7 +1131,7 @@ void write_text_atomically(const std::string& path, const std::string& text) {
     }
   }
   std::error_code error;
-  std::filesystem::rename(temporary, path, error);
+  replace_file(temporary, path, error);
   if (error) {
     std::remove(temporary.c_str());
     throw Error("cannot rename " + temporary + " to " + path + ": " + error.message());
