@@ -671,7 +671,10 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       }
     }
     model.parameters = snapshot();
-    checkpoint(false);
+    // After the last epoch the complete model is written right away; an epoch-end
+    // checkpoint of the same weights first would be a wasted write.
+    const bool last = epoch + 1 == options.epochs || state.stopped_early;
+    if (!last) checkpoint(false);
     if (control.report)
       say(
           strprintf("epoch %d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f  "
