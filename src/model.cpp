@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <utility>
 
@@ -98,7 +99,10 @@ void write_state(h5::Group g, const TrainingState& s, const std::vector<float>& 
   g.set_attribute("stopped_early", static_cast<std::int64_t>(s.stopped_early));
   g.set_attribute("ranks", static_cast<std::int64_t>(s.ranks));
   for (const auto& [name, field] : kStateBuffers) g.write_vector<float>(name, view(s.*field));
-  const bool same = s.current_parameters == weights;
+  // Bit for bit: == would take -0.0 for 0.0, and resuming must continue from exact bits.
+  const bool same =
+      s.current_parameters.size() == weights.size() &&
+      std::memcmp(s.current_parameters.data(), weights.data(), weights.size() * sizeof(float)) == 0;
   g.set_attribute("parameters_are_weights", static_cast<std::int64_t>(same));
   if (!same) g.write_vector<float>("parameters", view(s.current_parameters));
 }

@@ -106,6 +106,17 @@ TEST(ModelFile, CheckpointStoresTrainedWeightsOnlyWhenTheyDifferFromTheModels) {
   }
   EXPECT_EQ(load_model(path, true).state->current_parameters, m.parameters);
 
+  // A weight that differs only in the sign of zero is a different weight to resume from.
+  m.parameters.front() = 0.0f;
+  m.state->current_parameters = m.parameters;
+  m.state->current_parameters.front() = -0.0f;
+  save_model(m, path);
+  {
+    auto file = h5::File::open(path, h5::Mode::ReadOnly);
+    EXPECT_TRUE(file.root().open_group("checkpoint").exists("parameters"));
+  }
+  EXPECT_TRUE(std::signbit(load_model(path, true).state->current_parameters.front()));
+
   m.state->current_parameters.front() += 1.0f;  // training went on past the kept weights
   save_model(m, path);
   {
