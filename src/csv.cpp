@@ -155,7 +155,7 @@ inline const char* parse_plain_decimal(const char* p, const char* end, char sepa
 // Parses the number field at `p`, the way strtod does in the C locale, with surrounding
 // blanks and quotes allowed. Returns the end of the field (the separator or line end),
 // or nullptr when the field is not a number.
-// (Callers try parse_plain_decimal first, inlined into their loops.)
+// (parse_field below tries parse_plain_decimal first.)
 const char* parse_number(const char* p, const char* end, char separator, double& value) {
   // Fast path: a plain number directly followed by the separator or the line end.
   const char* q = p;
@@ -187,6 +187,13 @@ const char* parse_number(const char* p, const char* end, char separator, double&
   return stop;
 }
 
+// A number field: the plain-decimal fast path, inlined into the caller's loop, and the
+// general parser only where it declines.
+inline const char* parse_field(const char* p, const char* end, char separator, double& value) {
+  if (const char* after = parse_plain_decimal(p, end, separator, value)) return after;
+  return parse_number(p, end, separator, value);
+}
+
 std::int64_t count_fields(const char* p, const char* end, char separator) {
   return 1 + std::count(p, end, separator);
 }
@@ -211,9 +218,7 @@ Cells split_line(std::string_view text, char separator, const std::string& file,
 std::optional<double> parse_number_field(std::string_view field) {
   double value = 0;
   const char* end = field.data() + field.size();
-  const char* after = parse_plain_decimal(field.data(), end, ',', value);
-  if (after == nullptr) after = parse_number(field.data(), end, ',', value);
-  if (after != end) return std::nullopt;
+  if (parse_field(field.data(), end, ',', value) != end) return std::nullopt;
   return value;
 }
 
@@ -278,8 +283,7 @@ ParsedBlock parse_block(const Block& block, const Columns& columns, char separat
     for (std::int64_t c = 0; c < cols; ++c) {
       ++f;  // the separator before this field
       double value = 0;
-      const char* after = parse_plain_decimal(f, line.end, separator, value);
-      if (after == nullptr) after = parse_number(f, line.end, separator, value);
+      const char* after = parse_field(f, line.end, separator, value);
       if (after == nullptr) {
         const char* stop = f;
         const std::string text_of_field =

@@ -23,6 +23,13 @@ std::string env_or_empty(const char* name) {
   return value != nullptr ? value : "";
 }
 
+// No launcher's variables: a singleton.
+bool started_without_launcher() {
+  return env_or_empty("OMPI_COMM_WORLD_SIZE").empty() &&
+         env_or_empty("SLURM_STEP_NUM_NODES").empty() && env_or_empty("PMIX_RANK").empty() &&
+         env_or_empty("PMI_RANK").empty();
+}
+
 }  // namespace
 
 bool launched_on_one_node() {
@@ -31,9 +38,9 @@ bool launched_on_one_node() {
   if (!world.empty()) return world == local;  // Open MPI's mpiexec says how many share a node
   const std::string step_nodes = env_or_empty("SLURM_STEP_NUM_NODES");
   if (!step_nodes.empty()) return step_nodes == "1";  // srun
-  // A singleton (started without a launcher) is one process on one node; an unknown
-  // launcher may span nodes, so its defaults are kept.
-  return env_or_empty("PMIX_RANK").empty() && env_or_empty("PMI_RANK").empty();
+  // A singleton is one process on one node; an unknown launcher may span nodes, so its
+  // defaults are kept.
+  return started_without_launcher();
 }
 
 void prefer_shared_memory_transport() {
@@ -48,8 +55,7 @@ void prefer_shared_memory_transport() {
   // A singleton starts its own Open MPI daemon, whose hardware discovery reads every PCI
   // device's configuration to place network cards (~0.1 s); a lone process needs none.
   // (Under mpiexec the launcher has already done this discovery: set it there.)
-  if (env_or_empty("OMPI_COMM_WORLD_SIZE").empty() && env_or_empty("SLURM_STEP_NUM_NODES").empty())
-    setenv("HWLOC_COMPONENTS", "-linuxio,-pci", 0);
+  if (started_without_launcher()) setenv("HWLOC_COMPONENTS", "-linuxio,-pci", 0);
 }
 
 Environment::Environment(int& argc, char**& argv) {

@@ -94,12 +94,11 @@ void expand(const po::variables_map& values, const std::string& directory, const
   });
 }
 
-// Runs `stage` (a subcommand) with `args`; true if it worked. A failure every rank knows
-// of (bad options, an agreed error) is recorded in `status_dir`'s status file; any other
-// failure leaves only this rank knowing, so it is rethrown and ends the job.
-// Runs one stage of a task; returns kExitOk, kExitPreempted (stopped by a signal after
-// writing a checkpoint: the status says "stopped", and running the task again resumes
-// it) or kExitError (the status says "failed: why").
+// Runs `stage` (a subcommand) with `args`; returns kExitOk, kExitPreempted (stopped by a
+// signal after writing a checkpoint: the status says "stopped", and running the task
+// again resumes it) or kExitError. A failure every rank knows of (bad options, an agreed
+// error) is recorded in `status_dir`'s status file as "failed: why"; any other failure
+// leaves only this rank knowing, so it is rethrown and ends the job.
 int run_stage(const std::string& what, int (*stage)(const Args&), const Args& args,
               const std::string& status_dir, const mpi::Comm& world) {
   std::string message;
