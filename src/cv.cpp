@@ -13,6 +13,7 @@
 #include "pancan/run.hpp"  // fnv1a_hex
 #include "pancan/split.hpp"
 #include "pancan/train.hpp"
+#include "pancan/training_data.hpp"
 
 namespace pancan {
 
@@ -104,15 +105,7 @@ CvFoldScore score_model(const ModelSpec& spec, const TrainOptions& train_options
     score.note = "k=" + std::to_string(choice.chosen_k);
   } else {
     ShardedData shard, none;
-    mpi::agree(comm, [&] {
-      auto block = read_features(prep, rank_share(fit, comm.size(), comm.rank()));
-      shard.total_rows = static_cast<std::int64_t>(fit.size());
-      shard.first_row = mpi::block_range(shard.total_rows, comm.size(), comm.rank()).begin;
-      shard.rows = block.rows;
-      shard.cols = static_cast<std::int64_t>(prep.selected.size());
-      shard.values = std::move(block.values);
-      shard.labels = std::move(block.labels);
-    });
+    mpi::agree(comm, [&] { shard = read_shard(prep, fit, comm); });
     none.cols = static_cast<std::int64_t>(prep.selected.size());
     TrainOptions o = train_options;
     o.hidden = spec.hidden;

@@ -4,7 +4,11 @@
 namespace pancan {
 
 ShardedData read_shard(const Preparation& prep, Split which, const mpi::Comm& comm) {
-  const auto rows = split_rows(prep, which);
+  return read_shard(prep, split_rows(prep, which), comm);
+}
+
+ShardedData read_shard(const Preparation& prep, const std::vector<std::int64_t>& rows,
+                       const mpi::Comm& comm) {
   auto block = read_features(prep, rank_share(rows, comm.size(), comm.rank()));
   ShardedData shard;
   shard.total_rows = static_cast<std::int64_t>(rows.size());

@@ -15,6 +15,10 @@ namespace pancan {
 // This rank's block of a split's rows, scaled (rank_share of split_rows).
 ShardedData read_shard(const Preparation& prep, Split which, const mpi::Comm& comm);
 
+// The same for any ascending list of dataset rows (a cross-validation fold).
+ShardedData read_shard(const Preparation& prep, const std::vector<std::int64_t>& rows,
+                       const mpi::Comm& comm);
+
 // A Model holding only the preparation's genes, min/max, class names and the data path;
 // train() fills in architecture and weights.
 Model model_metadata(const Preparation& prep, const std::string& data_path);
