@@ -551,11 +551,20 @@ T Group::read_scalar(const std::string& name) const {
 // --- File -------------------------------------------------------------------------------
 
 namespace {
-Handle access_list(const std::string& path, const mpi::Comm* comm) {
+Handle access_list(const std::string& path, const mpi::Comm* comm,
+                   const File::IoHints& hints = {}) {
   Handle fapl = property_list(H5P_FILE_ACCESS, path);
-  if (comm != nullptr)
-    checked_status(H5Pset_fapl_mpio(fapl.id(), comm->raw(), MPI_INFO_NULL),
-                   "setting up MPI-IO access to " + path);
+  if (comm != nullptr) {
+    MPI_Info info = MPI_INFO_NULL;
+    if (!hints.empty()) {
+      mpi::check(MPI_Info_create(&info), "MPI_Info_create");
+      for (const auto& [key, value] : hints) MPI_Info_set(info, key.c_str(), value.c_str());
+    }
+    // HDF5 keeps its own copy of the hints.
+    const herr_t status = H5Pset_fapl_mpio(fapl.id(), comm->raw(), info);
+    if (info != MPI_INFO_NULL) MPI_Info_free(&info);
+    checked_status(status, "setting up MPI-IO access to " + path);
+  }
   // Newest format: compact attribute storage and faster metadata; h5py/anndata read it.
   checked_status(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_V18, H5F_LIBVER_LATEST), path);
   return fapl;
@@ -571,8 +580,17 @@ File File::create(const std::string& path, const mpi::Comm* comm) {
 }
 
 File File::open(const std::string& path, Mode mode, const mpi::Comm* comm) {
+  return open_file(path, mode, comm, {});
+}
+
+File File::open(const std::string& path, Mode mode, const mpi::Comm& comm, const IoHints& hints) {
+  return open_file(path, mode, &comm, hints);
+}
+
+File File::open_file(const std::string& path, Mode mode, const mpi::Comm* comm,
+                     const IoHints& hints) {
   if (!is_hdf5(path)) throw Error(path + ": not an HDF5 file (or not readable)");
-  Handle fapl = access_list(path, comm);
+  Handle fapl = access_list(path, comm, hints);
   const hid_t id =
       H5Fopen(path.c_str(), mode == Mode::ReadOnly ? H5F_ACC_RDONLY : H5F_ACC_RDWR, fapl.id());
   // The signature was there (is_hdf5), so the rest is missing or damaged: most often a

@@ -1,4 +1,5 @@
-// Which launches get Open MPI's shared-memory transports instead of UCX (start-up cost).
+// Which launches get Open MPI's shared-memory transports instead of UCX (start-up cost) and
+// prefer ROMIO for MPI-IO.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -10,8 +11,8 @@
 
 namespace {
 
+using pancan::mpi::choose_one_node_defaults;
 using pancan::mpi::launched_on_one_node;
-using pancan::mpi::prefer_shared_memory_transport;
 
 const char* const kVariables[] = {"OMPI_COMM_WORLD_SIZE",
                                   "OMPI_COMM_WORLD_LOCAL_SIZE",
@@ -20,6 +21,8 @@ const char* const kVariables[] = {"OMPI_COMM_WORLD_SIZE",
                                   "PMI_RANK",
                                   "OMPI_MCA_pml",
                                   "OMPI_MCA_btl",
+                                  "OMPI_MCA_io",
+                                  "OMPI_MCA_io_ompio_priority",
                                   "PANCAN_MPI_DEFAULTS",
                                   "HWLOC_COMPONENTS"};
 
@@ -54,14 +57,15 @@ TEST_F(LauncherEnvironment, MpiexecOnOneNode) {
   set("OMPI_COMM_WORLD_SIZE", "4");
   set("OMPI_COMM_WORLD_LOCAL_SIZE", "4");
   EXPECT_TRUE(launched_on_one_node());
-  prefer_shared_memory_transport();
+  choose_one_node_defaults();
   EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");
   EXPECT_EQ(get("OMPI_MCA_btl"), "self,vader");
-  EXPECT_EQ(get("HWLOC_COMPONENTS"), std::nullopt);  // mpiexec discovered the hardware
+  EXPECT_EQ(get("OMPI_MCA_io_ompio_priority"), "1");  // ROMIO (priority 10) wins, OMPIO stays
+  EXPECT_EQ(get("HWLOC_COMPONENTS"), std::nullopt);   // mpiexec discovered the hardware
 }
 
 TEST_F(LauncherEnvironment, SingletonSkipsInputOutputDeviceDiscovery) {
-  prefer_shared_memory_transport();
+  choose_one_node_defaults();
   EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");
   EXPECT_EQ(get("HWLOC_COMPONENTS"), "-linuxio,-pci");
 }
@@ -70,9 +74,10 @@ TEST_F(LauncherEnvironment, MpiexecOverSeveralNodesKeepsDefaults) {
   set("OMPI_COMM_WORLD_SIZE", "8");
   set("OMPI_COMM_WORLD_LOCAL_SIZE", "4");
   EXPECT_FALSE(launched_on_one_node());
-  prefer_shared_memory_transport();
+  choose_one_node_defaults();
   EXPECT_EQ(get("OMPI_MCA_pml"), std::nullopt);
   EXPECT_EQ(get("OMPI_MCA_btl"), std::nullopt);
+  EXPECT_EQ(get("OMPI_MCA_io_ompio_priority"), std::nullopt);
 }
 
 TEST_F(LauncherEnvironment, SrunStepNodes) {
@@ -93,13 +98,25 @@ TEST_F(LauncherEnvironment, UserChoicesWin) {
   set("OMPI_COMM_WORLD_SIZE", "2");
   set("OMPI_COMM_WORLD_LOCAL_SIZE", "2");
   set("OMPI_MCA_pml", "ucx");
-  prefer_shared_memory_transport();
+  set("OMPI_MCA_io", "ompio");
+  choose_one_node_defaults();
   EXPECT_EQ(get("OMPI_MCA_pml"), "ucx");
   EXPECT_EQ(get("OMPI_MCA_btl"), std::nullopt);
+  EXPECT_EQ(get("OMPI_MCA_io_ompio_priority"), std::nullopt);
+  EXPECT_EQ(get("HWLOC_COMPONENTS"), std::nullopt);
   unsetenv("OMPI_MCA_pml");
+  unsetenv("OMPI_MCA_io");
+  set("OMPI_MCA_io_ompio_priority", "50");
+  choose_one_node_defaults();
+  EXPECT_EQ(get("OMPI_MCA_pml"), "ob1");  // each choice is separate
+  EXPECT_EQ(get("OMPI_MCA_io_ompio_priority"), "50");
+  unsetenv("OMPI_MCA_pml");
+  unsetenv("OMPI_MCA_btl");
+  unsetenv("OMPI_MCA_io_ompio_priority");
   set("PANCAN_MPI_DEFAULTS", "1");
-  prefer_shared_memory_transport();
+  choose_one_node_defaults();
   EXPECT_EQ(get("OMPI_MCA_pml"), std::nullopt);
+  EXPECT_EQ(get("OMPI_MCA_io_ompio_priority"), std::nullopt);
 }
 
 }  // namespace

@@ -177,6 +177,10 @@ class File {
   // every rank of `comm` must call.
   static File create(const std::string& path, const mpi::Comm* comm = nullptr);
   static File open(const std::string& path, Mode mode, const mpi::Comm* comm = nullptr);
+  // The same, handing MPI-IO these hints (key, value) for this file; an MPI-IO component
+  // ignores keys it does not know.
+  using IoHints = std::vector<std::pair<std::string, std::string>>;
+  static File open(const std::string& path, Mode mode, const mpi::Comm& comm, const IoHints& hints);
   // True if `path` is an HDF5 file (false for missing or foreign files; never throws).
   static bool is_hdf5(const std::string& path);
 
@@ -187,6 +191,8 @@ class File {
   void close();  // closes now, checking the result (the destructor closes quietly)
 
  private:
+  static File open_file(const std::string& path, Mode mode, const mpi::Comm* comm,
+                        const IoHints& hints);
   File(Handle handle, std::string path, bool parallel)
       : handle_(std::move(handle)), path_(std::move(path)), parallel_(parallel) {}
   Handle handle_;

@@ -22,11 +22,13 @@ void check(int rc, const char* what);
 // (Open MPI's mpiexec, srun, or a singleton); false when it may span nodes or is unknown.
 bool launched_on_one_node();
 
-// Before MPI_Init: on one node, selects Open MPI's ob1 + shared-memory transports instead
-// of UCX, whose start-up costs more than a small job's stages, and a singleton skips
-// hwloc's I/O-device discovery. Leaves any OMPI_MCA_pml / OMPI_MCA_btl the user set alone
-// (and HWLOC_COMPONENTS), and does nothing with PANCAN_MPI_DEFAULTS=1.
-void prefer_shared_memory_transport();
+// Before MPI_Init, on one node: selects Open MPI's ob1 + shared-memory transports instead
+// of UCX, whose start-up costs more than a small job's stages; prefers the ROMIO MPI-IO
+// component to OMPIO (see open_matrix_for_writing in dataset.cpp); and a singleton skips
+// hwloc's I/O-device discovery. Each choice the user made (OMPI_MCA_pml / OMPI_MCA_btl,
+// OMPI_MCA_io / OMPI_MCA_io_ompio_priority, HWLOC_COMPONENTS) is left alone, and
+// PANCAN_MPI_DEFAULTS=1 turns all of them off.
+void choose_one_node_defaults();
 
 // MPI_Init_thread / MPI_Finalize. One per process, in main() or a test main().
 class Environment {
