@@ -82,12 +82,12 @@ namespace {
 // Portable kernels (and double, for the gradient checks): the same order of additions as
 // the AVX-512 ones, so both give a row the same result up to fused multiply-add rounding.
 template <class T>
-void forward_rows_generic(T* out, const T* const* rows, const T* weight, const T* bias,
-                          std::int64_t B, std::int64_t I, std::int64_t O) {
+void forward_rows_generic(T* out, const T* const* rows, const T* weight, std::int64_t B,
+                          std::int64_t O, std::int64_t first, std::int64_t last, bool start) {
   for (std::int64_t b = 0; b < B; ++b) {
     T* y = out + b * O;
-    std::copy_n(bias, O, y);
-    for (std::int64_t i = 0; i < I; ++i) {
+    if (start) std::fill_n(y, O, T(0));
+    for (std::int64_t i = first; i < last; ++i) {
       const T x = rows[b][i];
       const T* w = weight + i * O;
       for (std::int64_t o = 0; o < O; ++o) y[o] += x * w[o];
@@ -124,16 +124,17 @@ constexpr std::int64_t kChunk = 64;
 
 using Masks = std::array<__mmask16, kPanel>;
 
-// y[r][o0 + 16v + lane] = (init ? init : y) + sum_{i in [i0, i1)} x[r][i] w[i][...]
+// y[r][o0 + 16v + lane] = (start ? 0 : y) + sum_{i in [i0, i1)} x[r][i] w[i][...]
 template <int R, int V>
 void forward_tile(float* y, std::int64_t O, const float* const* x, std::int64_t i0, std::int64_t i1,
-                  const float* w, const float* init, const Masks& masks) {
+                  const float* w, bool start, const Masks& masks) {
   __m512 acc[R][V];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
     for (int v = 0; v < V; ++v)
-      acc[r][v] = _mm512_maskz_loadu_ps(masks[v], (init ? init : y + r * O) + v * kLanes);
+      acc[r][v] =
+          start ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(masks[v], y + r * O + v * kLanes);
   for (std::int64_t i = i0; i < i1; ++i) {
     __m512 wv[V];
 #pragma GCC unroll 8
@@ -178,7 +179,7 @@ void gradient_tile(float* dw, std::int64_t O, const float* const* x, std::int64_
 }
 
 using ForwardTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t, std::int64_t,
-                             const float*, const float*, const Masks&);
+                             const float*, bool, const Masks&);
 using GradientTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t,
                               const float* const*, std::int64_t, std::int64_t, const Masks&);
 
@@ -210,17 +211,17 @@ int panel_masks(std::int64_t O, std::int64_t o0, Masks& masks) {
   return vectors;
 }
 
-void forward_rows_avx512(float* out, const float* const* rows, const float* weight,
-                         const float* bias, std::int64_t B, std::int64_t I, std::int64_t O) {
+void forward_rows_avx512(float* out, const float* const* rows, const float* weight, std::int64_t B,
+                         std::int64_t O, std::int64_t first, std::int64_t last, bool start) {
   Masks masks{};
-  for (std::int64_t i0 = 0; i0 < I; i0 += kChunk) {
-    const std::int64_t i1 = std::min(I, i0 + kChunk);
+  for (std::int64_t i0 = first; i0 < last; i0 += kChunk) {
+    const std::int64_t i1 = std::min(last, i0 + kChunk);
     for (std::int64_t o0 = 0; o0 < O; o0 += kPanel * kLanes) {
       const int vectors = panel_masks(O, o0, masks);
       for (std::int64_t b = 0; b < B; b += kTileRows) {
         const int r = static_cast<int>(std::min<std::int64_t>(kTileRows, B - b));
         kForwardTiles[r - 1][vectors - 1](out + b * O + o0, O, rows + b, i0, i1, weight + o0,
-                                          i0 == 0 ? bias + o0 : nullptr, masks);
+                                          start && i0 == first, masks);
       }
     }
   }
@@ -243,16 +244,46 @@ void weight_gradient_rows_avx512(float* d_weight, const float* const* rows,
 
 }  // namespace
 
+std::int64_t input_group_begin(std::int64_t I, std::int64_t g) {
+  const std::int64_t base = I / kInputGroups, extra = I % kInputGroups;
+  return g * base + std::min(g, extra);
+}
+
 template <class T>
-void dense_forward_rows(T* out, const T* const* rows, const T* weight, const T* bias,
-                        std::int64_t B, std::int64_t I, std::int64_t O) {
+void dense_forward_rows_sum(T* sums, const T* const* rows, const T* weight, std::int64_t B,
+                            std::int64_t O, std::int64_t first, std::int64_t last, bool start) {
+  if (first == last) {
+    if (start) std::fill_n(sums, B * O, T(0));
+    return;
+  }
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
-    forward_rows_avx512(out, rows, weight, bias, B, I, O);
+    forward_rows_avx512(sums, rows, weight, B, O, first, last, start);
     return;
   }
 #endif
-  forward_rows_generic(out, rows, weight, bias, B, I, O);
+  forward_rows_generic(sums, rows, weight, B, O, first, last, start);
+}
+
+template <class T>
+void dense_forward_rows_finish(T* out, const T* bias, const T* const* group_sums, std::int64_t B,
+                               std::int64_t O) {
+  for (std::int64_t b = 0; b < B; ++b) std::copy_n(bias, O, out + b * O);
+  for (std::int64_t g = 0; g < kInputGroups; ++g)
+    for (std::int64_t k = 0; k < B * O; ++k) out[k] += group_sums[g][k];
+}
+
+template <class T>
+void dense_forward_rows(T* out, const T* const* rows, const T* weight, const T* bias,
+                        std::int64_t B, std::int64_t I, std::int64_t O) {
+  // One group's sum at a time, added to out in the order finish adds them.
+  std::vector<T> sums(static_cast<std::size_t>(B * O));
+  for (std::int64_t b = 0; b < B; ++b) std::copy_n(bias, O, out + b * O);
+  for (std::int64_t g = 0; g < kInputGroups; ++g) {
+    dense_forward_rows_sum(sums.data(), rows, weight, B, O, input_group_begin(I, g),
+                           input_group_begin(I, g + 1), true);
+    for (std::int64_t k = 0; k < B * O; ++k) out[k] += sums[k];
+  }
 }
 
 template <class T>
@@ -475,7 +506,8 @@ namespace {
 template <class T>
 void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const T* parameters,
              const T* const* x_rows, const std::int64_t* sample_ids, std::int64_t B,
-             const DropoutKey* dropout, Workspace<T>& ws, std::vector<const T*>& inputs) {
+             const DropoutKey* dropout, Workspace<T>& ws, std::vector<const T*>& inputs,
+             bool first_layer_ready = false) {
   if (B > ws.max_rows) throw Error("network batch larger than its workspace");
   inputs.assign(layers.size(), nullptr);
   const T* in = nullptr;
@@ -483,10 +515,11 @@ void forward(const Architecture& a, const std::vector<DenseSlice>& layers, const
     const auto& d = layers[k];
     inputs[k] = in;
     T* out = ws.outputs[k].data();
-    if (k == 0)
-      dense_forward_rows(out, x_rows, parameters + d.weight, parameters + d.bias, B, d.inputs,
-                         d.outputs);
-    else
+    if (k == 0) {
+      if (!first_layer_ready)  // (otherwise the caller has computed it)
+        dense_forward_rows(out, x_rows, parameters + d.weight, parameters + d.bias, B, d.inputs,
+                           d.outputs);
+    } else
       dense_forward(out, in, parameters + d.weight, parameters + d.bias, B, d.inputs, d.outputs);
     if (k + 1 == layers.size()) break;
     relu_forward(out, out, B * d.outputs);
@@ -516,10 +549,10 @@ BatchTotals forward_backward_rows(const Architecture& a, const T* parameters, T*
                                   const T* const* x_rows, const std::int32_t* labels,
                                   const std::int64_t* sample_ids, std::int64_t B,
                                   const DropoutKey* dropout, Workspace<T>& ws,
-                                  bool defer_first_kernel) {
+                                  bool defer_first_kernel, bool first_layer_ready) {
   const auto layers = dense_layers(a);
   std::vector<const T*> inputs;
-  forward(a, layers, parameters, x_rows, sample_ids, B, dropout, ws, inputs);
+  forward(a, layers, parameters, x_rows, sample_ids, B, dropout, ws, inputs, first_layer_ready);
   BatchTotals totals;
   totals.rows = B;
   totals.loss = softmax_cross_entropy(ws.probs.data(), ws.outputs.back().data(), labels, B,
@@ -598,11 +631,15 @@ void predict(const Architecture& a, const T* parameters, const T* x, std::int64_
                            Workspace<T>&);                                                         \
   template void dense_forward_rows<T>(T*, const T* const*, const T*, const T*, std::int64_t,       \
                                       std::int64_t, std::int64_t);                                 \
+  template void dense_forward_rows_sum<T>(T*, const T* const*, const T*, std::int64_t,             \
+                                          std::int64_t, std::int64_t, std::int64_t, bool);         \
+  template void dense_forward_rows_finish<T>(T*, const T* bias, const T* const*, std::int64_t,     \
+                                             std::int64_t);                                        \
   template void dense_weight_gradient_rows<T>(T*, const T* const*, const T* const*, std::int64_t,  \
                                               std::int64_t, std::int64_t, std::int64_t);           \
   template BatchTotals forward_backward_rows<T>(                                                   \
       const Architecture&, const T*, T*, const T* const*, const std::int32_t*,                     \
-      const std::int64_t*, std::int64_t, const DropoutKey*, Workspace<T>&, bool);
+      const std::int64_t*, std::int64_t, const DropoutKey*, Workspace<T>&, bool, bool);
 
 PANCAN_NN_INSTANTIATE(float)
 PANCAN_NN_INSTANTIATE(double)

@@ -313,11 +313,18 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // gradient of its rows and update them in one pass.
   const auto first_layer = nn::dense_layers(a).front();
   const std::int64_t O0 = first_layer.outputs, kernel0 = a.inputs * O0;
+  // A rank's kernel rows are whole groups of the first layer's inputs (nn::kInputGroups),
+  // so that it can sum its groups of the next batch's first layer as it updates them.
+  auto groups_of = [&](int q) { return mpi::block_range(nn::kInputGroups, P, q); };
+  auto kernel_rows_of = [&](int q) {
+    const auto groups = groups_of(q);
+    return mpi::Range{nn::input_group_begin(a.inputs, groups.begin),
+                      nn::input_group_begin(a.inputs, groups.end)};
+  };
   auto slice_of = [&](int q) {
-    const auto rows = mpi::block_range(a.inputs, P, q);
+    const auto rows = kernel_rows_of(q);
     return mpi::Range{rows.begin * O0, q == P - 1 ? n_params : rows.end * O0};
   };
-  const auto kernel_rows = mpi::block_range(a.inputs, P, me);
   std::vector<int> slice_counts(static_cast<std::size_t>(P));
   for (int q = 0; q < P; ++q) slice_counts[q] = static_cast<int>(slice_of(q).size());
   const auto slice = slice_of(me);
@@ -419,15 +426,57 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // in cache (no gradient buffer of the whole kernel is written or read back).
   constexpr std::int64_t kUpdateRows = 32;
   std::vector<float> kernel_block(static_cast<std::size_t>(kUpdateRows * O0));
+  // With `next` (the next step's rows of the whole batch), also each of this rank's groups'
+  // sums of the next step's first layer, block by block while the new kernel rows are in
+  // cache: the next forward pass need not read the whole kernel again, and on one node a
+  // rank's kernel rows stay in its own core's cache. The sums go to group_sums(q, g).
+  struct NextBatch {
+    const float* const* x = nullptr;
+    std::int64_t rows = 0;
+  };
+  const std::int64_t sums_floats = nn::kInputGroups * options.batch_size * O0;
+  std::vector<float> local_sums;
+  std::optional<mpi::SharedWindow> shared_sums;
+  auto group_sums = [&](int q, std::int64_t g) {
+    float* base = shared_sums ? static_cast<float*>(shared_sums->base(q)) : local_sums.data();
+    return base + g * options.batch_size * O0;
+  };
   auto update_kernel_rows = [&](const float* const* x, const float* const* delta, std::int64_t rows,
-                                float scale, const AdamCoefficients& c) {
-    for (std::int64_t i0 = kernel_rows.begin; i0 < kernel_rows.end; i0 += kUpdateRows) {
-      const std::int64_t i1 = std::min(kernel_rows.end, i0 + kUpdateRows), at = i0 * O0;
-      nn::dense_weight_gradient_rows(kernel_block.data(), x, delta, rows, O0, i0, i1);
-      adam_update(params.data() + at, kernel_block.data(), scale, m.data() + (at - slice.begin),
-                  v.data() + (at - slice.begin), (i1 - i0) * O0, c);
+                                float scale, const AdamCoefficients& c, NextBatch next = {}) {
+    const auto groups = groups_of(me);
+    for (std::int64_t g = groups.begin; g < groups.end; ++g) {
+      const std::int64_t g0 = nn::input_group_begin(a.inputs, g);
+      const std::int64_t g1 = nn::input_group_begin(a.inputs, g + 1);
+      if (next.x != nullptr && g0 == g1)
+        nn::dense_forward_rows_sum(group_sums(me, g), next.x, params.data(), next.rows, O0, g0, g1,
+                                   true);
+      for (std::int64_t i0 = g0; i0 < g1; i0 += kUpdateRows) {
+        const std::int64_t i1 = std::min(g1, i0 + kUpdateRows), at = i0 * O0;
+        nn::dense_weight_gradient_rows(kernel_block.data(), x, delta, rows, O0, i0, i1);
+        adam_update(params.data() + at, kernel_block.data(), scale, m.data() + (at - slice.begin),
+                    v.data() + (at - slice.begin), (i1 - i0) * O0, c);
+        if (next.x != nullptr)
+          nn::dense_forward_rows_sum(group_sums(me, g), next.x, params.data() + first_layer.weight,
+                                     next.rows, O0, i0, i1, i0 == g0);
+      }
     }
   };
+  // The next step's first layer for this rank's `rows` rows (from row `first` of the global
+  // batch) from every group's sums, into the workspace.
+  std::vector<const float*> sums_of_groups(static_cast<std::size_t>(nn::kInputGroups));
+  auto finish_first_layer = [&](std::int64_t first, std::int64_t rows) {
+    for (std::int64_t g = 0; g < nn::kInputGroups; ++g) {
+      int owner = 0;
+      while (groups_of(owner).end <= g) ++owner;
+      sums_of_groups[g] = group_sums(owner, g) + first * O0;
+    }
+    nn::dense_forward_rows_finish(workspace.outputs[0].data(), params.data() + first_layer.bias,
+                                  sums_of_groups.data(), rows, O0);
+  };
+  if (shared)
+    shared_sums.emplace(comm, static_cast<std::size_t>(sums_floats) * sizeof(float));
+  else if (P == 1)
+    local_sums.resize(static_cast<std::size_t>(sums_floats));
   // The layers after the first kernel (this rank's part of them: all or nothing).
   auto update_rest = [&](const float* gradient_sums, float scale, const AdamCoefficients& c) {
     const std::int64_t begin = std::max(slice.begin, kernel0);
@@ -514,15 +563,17 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
     std::int64_t correct = 0;
     const auto steps = static_cast<std::int64_t>(e.batch_sizes.size());
     std::int64_t step = state.next_step;
+    bool first_layer_ready = false;  // the last update computed this step's first layer
     for (; step < steps; ++step) {
       const std::int64_t begin = e.step_begin[step], rows = e.step_begin[step + 1] - begin;
       const std::int64_t batch = e.batch_sizes[step];
       // Multi-node ranks compute their whole gradient (the kernel too) for the collectives;
       // otherwise the kernel gradient is computed per block of rows by its updater.
       const bool whole_gradient = P > 1 && !shared;
+      if (first_layer_ready) finish_first_layer(mpi::block_range(batch, P, me).begin, rows);
       const auto t = nn::forward_backward_rows<float>(
           a, params.data(), gradients, e.rows.data() + begin, e.labels.data() + begin,
-          e.ids.data() + begin, rows, &key, workspace, !whole_gradient);
+          e.ids.data() + begin, rows, &key, workspace, !whole_gradient, first_layer_ready);
       loss += t.loss;
       correct += t.correct;
       const float scale = 1.0f / static_cast<float>(batch);
@@ -535,9 +586,21 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
                    : std::isinf(t.loss)                                 ? kLossInfinite
                    : control.stop_requested && control.stop_requested() ? kStopRequested
                                                                         : kGoOn;
+      // The next step's whole batch, for the first layer's sums (not across an epoch's end).
+      auto next_batch = [&]() -> NextBatch {
+        if (step + 1 >= steps || status != kGoOn) return {};
+        if (P == 1)
+          return {e.rows.data() + e.step_begin[step + 1],
+                  e.step_begin[step + 2] - e.step_begin[step + 1]};
+        return {e.all_rows.data() + (step + 1) * options.batch_size, e.batch_sizes[step + 1]};
+      };
+      first_layer_ready = false;
       if (P == 1) {
-        update_kernel_rows(e.rows.data() + begin, workspace.delta_rows.data(), rows, scale, c);
+        const NextBatch next = next_batch();
+        update_kernel_rows(e.rows.data() + begin, workspace.delta_rows.data(), rows, scale, c,
+                           next);
         update_rest(gradients + kernel0, scale, c);
+        first_layer_ready = next.x != nullptr;
       } else if (shared) {
         // Publish this rank's part of the first layer's output gradient and its status; after
         // the barrier every rank computes the kernel gradient of its own kernel rows from all
@@ -559,8 +622,10 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
             delta_rows[j] = delta + (j - part.begin) * delta_stride;
         }
         if (status < kLossInfinite) {
+          const NextBatch next = next_batch();
           update_kernel_rows(e.all_rows.data() + step * options.batch_size, delta_rows.data(),
-                             batch, scale, c);
+                             batch, scale, c, next);
+          first_layer_ready = next.x != nullptr;
           if (slice.end > kernel0) {
             const std::int64_t n_rest = n_params - kernel0;
             const float* first = static_cast<const float*>(shared_gradients->base(0)) + kernel0;

@@ -289,6 +289,37 @@ TEST(DenseRows, ForwardMatchesEigenAndDouble) {
   }
 }
 
+// Training sums the next batch's first layer group by group, each group in blocks, while it
+// updates those kernel rows, then adds the groups' sums: the same bits as the whole call.
+TEST(DenseRows, ForwardFromGroupSumsIsTheWholeForwardBitForBit) {
+  for (const auto& [B, I, O] : kShapes) {
+    auto x = scattered_rows(B, I, 30);
+    const auto wf = as_float(random_values(static_cast<std::size_t>(I * O), 31));
+    const auto bf = as_float(random_values(static_cast<std::size_t>(O), 32));
+    std::vector<float> whole(B * O);
+    dense_forward_rows(whole.data(), x.rows_f.data(), wf.data(), bf.data(), B, I, O);
+    for (std::int64_t block : {std::int64_t{1}, std::int64_t{7}, std::int64_t{32}, I}) {
+      std::vector<std::vector<float>> sums(pancan::nn::kInputGroups,
+                                           std::vector<float>(B * O, -1.0f));
+      std::vector<const float*> pointers;
+      for (std::int64_t g = 0; g < pancan::nn::kInputGroups; ++g) {
+        const auto g0 = pancan::nn::input_group_begin(I, g),
+                   g1 = pancan::nn::input_group_begin(I, g + 1);
+        if (g0 == g1)
+          dense_forward_rows_sum(sums[g].data(), x.rows_f.data(), wf.data(), B, O, g0, g1, true);
+        for (std::int64_t i0 = g0; i0 < g1; i0 += block)
+          dense_forward_rows_sum(sums[g].data(), x.rows_f.data(), wf.data(), B, O, i0,
+                                 std::min(g1, i0 + block), i0 == g0);
+        pointers.push_back(sums[g].data());
+      }
+      std::vector<float> finished(B * O);
+      dense_forward_rows_finish(finished.data(), bf.data(), pointers.data(), B, O);
+      for (std::int64_t k = 0; k < B * O; ++k)
+        ASSERT_EQ(finished[k], whole[k]) << B << "x" << I << "x" << O << " in blocks of " << block;
+    }
+  }
+}
+
 TEST(DenseRows, WeightGradientMatchesEigenAndDouble) {
   for (const auto& [B, I, O] : kShapes) {
     auto x = scattered_rows(B, I, 23);

@@ -39,13 +39,29 @@ void dense_backward(T* d_in, T* d_weight, T* d_bias, const T* d_out, const T* in
 
 // The first Dense layer in training, over the rows where they already are (pointers into
 // a shard or MPI shared memory: no copy of the batch): out (B x O) = rows * weight + bias,
-// rows[b] pointing at I inputs. Each output is bias + sum_i rows[b][i] weight[i][o] added
-// in order of i, whatever B is, so a row's result does not depend on its batch-mates (or on
-// how a batch is split over ranks). With AVX-512 (float) a register-tiled kernel reads each
-// block of the weight once from memory per call instead of repacking all of it.
+// rows[b] pointing at I inputs. The inputs fall in kInputGroups fixed groups of consecutive
+// inputs; each output is the bias plus each group's sum added in group order, a group's sum
+// being its terms rows[b][i] weight[i][o] added from zero in order of i. That order does
+// not depend on B, so a row's result does not depend on its batch-mates or on how a batch
+// is split over ranks; and ranks that each update whole groups of kernel rows can each sum
+// their groups for the next batch while those rows are in cache (dense_forward_rows_sum),
+// then add the groups' sums (dense_forward_rows_finish) for the same bits as here. With
+// AVX-512 (float) a register-tiled kernel reads each block of the weight once per call.
+constexpr std::int64_t kInputGroups = 12;  // divisible by 1, 2, 3 and 4 ranks
+// The first input of group g of I inputs (g = kInputGroups: I).
+std::int64_t input_group_begin(std::int64_t I, std::int64_t g);
 template <class T>
 void dense_forward_rows(T* out, const T* const* rows, const T* weight, const T* bias,
                         std::int64_t B, std::int64_t I, std::int64_t O);
+// sums (B x O) = (start ? 0 : sums) + sum_{i in [first, last)} rows[b][i] weight[i][o], in
+// order of i (weight is the whole kernel, row i at weight + i * O).
+template <class T>
+void dense_forward_rows_sum(T* sums, const T* const* rows, const T* weight, std::int64_t B,
+                            std::int64_t O, std::int64_t first, std::int64_t last, bool start);
+// out (B x O) = bias + group_sums[0] + ... + group_sums[kInputGroups - 1], each B x O.
+template <class T>
+void dense_forward_rows_finish(T* out, const T* bias, const T* const* group_sums, std::int64_t B,
+                               std::int64_t O);
 // Rows [first, last) of the weight gradient of that layer: d_weight ((last - first) x O),
 // d_weight[i - first][o] = sum_b rows[b][i] * d_out[b][o], added in order of b (0..B-1).
 // Computing a block of rows at a time lets the optimizer update them while they are in
@@ -193,12 +209,14 @@ BatchTotals forward_backward(const Architecture& architecture, const T* paramete
 // was): the gradient of the summed loss with respect to the first layer's output (before
 // its ReLU) is left in workspace.delta_rows[b] (outputs of the first layer each) instead, for
 // the caller to compute the kernel gradient with dense_weight_gradient_rows block by block.
+// With first_layer_ready the caller has already put the first layer's output for these
+// rows and these parameters (before its ReLU) in workspace.outputs[0].
 template <class T>
 BatchTotals forward_backward_rows(const Architecture& architecture, const T* parameters,
                                   T* gradients, const T* const* x_rows, const std::int32_t* labels,
                                   const std::int64_t* sample_ids, std::int64_t B,
                                   const DropoutKey* dropout, Workspace<T>& workspace,
-                                  bool defer_first_kernel);
+                                  bool defer_first_kernel, bool first_layer_ready = false);
 
 // Inference: probs (B x C) for x (B x inputs), B <= workspace.max_rows.
 template <class T>
