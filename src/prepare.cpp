@@ -213,6 +213,11 @@ void write_results(const std::string& path, const PrepareOptions& options, const
 // leaves either the old file or the new one, never a half-written one.
 void store_atomically(const std::string& path, const PrepareOptions& options,
                       const Results& results) {
+  if (options.in_place) {
+    write_results(path, options, results);
+    fault::point("prepare", "writing");
+    return;
+  }
   const std::string temporary = path + ".prepare-tmp";
   try {
     std::filesystem::copy_file(path, temporary, std::filesystem::copy_options::overwrite_existing);

@@ -195,6 +195,7 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
                            {"layout", layout_name(options.convert.orientation)},
                            {"compression", options.convert.compression}};
   std::int64_t csv_bytes = 0;
+  bool converted = false;  // this run made the dataset file (its stamp is not yet complete)
   {
     StageTiming timing;
     timing.stage = "convert";
@@ -207,11 +208,14 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
       o.expression = options.expression;
       o.labels = options.labels;
       o.out = dataset;
+      // Until prepare has written its results into the new file (in place, not into a
+      // copy), the stamp says the file is unfinished: a run killed meanwhile converts again.
+      write_stamp(convert_stage, false, comm);
       const auto summary = convert(o, comm);
       csv_bytes = summary.bytes;
       timing.note =
           strprintf("%.0f MB/s of CSV", summary.bytes / 1e6 / std::max(summary.seconds, 1e-9));
-      write_stamp(convert_stage, true, comm);
+      converted = true;
     }
     timing.seconds = wall_seconds() - t;
     result.stages.push_back(timing);
@@ -234,13 +238,16 @@ RunResult run(const RunOptions& options, const mpi::Comm& comm) {
     if (decide(prepare_stage, options.force, false, comm) == Action::Skip) {
       timing.skipped = true;
       say("prepare: " + dataset + " is up to date");
+      if (converted) write_stamp(convert_stage, true, comm);
     } else {
       PrepareOptions o = options.prepare;
       o.data = dataset;
+      o.in_place = converted;
       const auto r = prepare(o, comm);
       timing.note =
           strprintf("%lld genes kept, %.2f GB/s over /X", static_cast<long long>(r.selected),
                     r.bytes_read / 1e9 / std::max(r.pass_seconds, 1e-9));
+      if (converted) write_stamp(convert_stage, true, comm);
       write_stamp(prepare_stage, true, comm);
     }
     timing.seconds = wall_seconds() - t;

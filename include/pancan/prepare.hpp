@@ -29,6 +29,11 @@ struct PrepareOptions {
   double quantile = 0.8;        // keep variance >= this quantile of the variances...
   std::int64_t top_genes = 0;   // ...or, when > 0, exactly this many genes
   FitOn fit_on = FitOn::Train;  // Train: no test/validation rows leak into the statistics
+  // Write the results into `data` itself instead of into a copy renamed over it. Only for a
+  // file the caller has just made and can make again (pancan run's convert output, whose
+  // stage stamp says "incomplete" until prepare is done): a run killed while writing may
+  // leave it damaged. Saves copying the whole file (0.03 s of 0.05 for 801 samples).
+  bool in_place = false;
 };
 
 // Throws UsageError naming the option for a value that cannot work whatever the file.

@@ -125,5 +125,24 @@ for delay in 0 0.05 0.1 0.15 0.2 0.3; do
   sum=$(md5sum < good.h5)  # a finished run may have replaced it: that one must survive next
 done
 
+# pancan run writes prepare's results into the dataset it has just converted (no copy); its
+# convert stamp says "incomplete" until then, so a run killed there converts again.
+if [ -f "$PANCAN_SOURCE_DIR/jobs/demo.ini" ]; then
+  rm -rf runout
+  run 2 "0:prepare:writing:kill" run --config "$PANCAN_SOURCE_DIR/jobs/demo.ini" \
+    --expression raw/expression.csv --labels raw/labels.csv --out runout --epochs 1
+  if grep -q '"complete": true' runout/stamps/convert.json 2> /dev/null; then
+    fail "run killed in prepare: the convert stamp says complete"
+  fi
+  run 2 "" run --config "$PANCAN_SOURCE_DIR/jobs/demo.ini" --expression raw/expression.csv \
+    --labels raw/labels.csv --out runout --epochs 1 || { fail "run after the kill"; cat run.log; }
+  if grep -q "convert: .* is up to date" run.log; then
+    fail "run after a kill in prepare did not convert again"
+  else
+    echo "ok   run killed in prepare: converted again, then finished"
+  fi
+  valid prepared runout/dataset.h5 || fail "run after the kill: dataset not prepared"
+fi
+
 echo "$failures failure(s)"
 [ "$failures" -eq 0 ]
