@@ -1,6 +1,8 @@
 // The model file (layout in model.hpp) and inference over a trained model.
 #include "pancan/model.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -98,13 +100,13 @@ void write_state(h5::Group g, const TrainingState& s, const std::vector<float>& 
   for (const auto& [name, field] : kStateSums) g.set_attribute(name, s.*field);
   g.set_attribute("stopped_early", static_cast<std::int64_t>(s.stopped_early));
   g.set_attribute("ranks", static_cast<std::int64_t>(s.ranks));
-  for (const auto& [name, field] : kStateBuffers) g.write_vector<float>(name, view(s.*field));
+  for (const auto& [name, field] : kStateBuffers) g.rewrite_vector<float>(name, view(s.*field));
   // Bit for bit: == would take -0.0 for 0.0, and resuming must continue from exact bits.
   const bool same =
       s.current_parameters.size() == weights.size() &&
       std::memcmp(s.current_parameters.data(), weights.data(), weights.size() * sizeof(float)) == 0;
   g.set_attribute("parameters_are_weights", static_cast<std::int64_t>(same));
-  if (!same) g.write_vector<float>("parameters", view(s.current_parameters));
+  if (!same) g.rewrite_vector<float>("parameters", view(s.current_parameters));
 }
 
 TrainingState read_state(const h5::Group& g, const std::vector<float>& weights) {
@@ -123,65 +125,102 @@ TrainingState read_state(const h5::Group& g, const std::vector<float>& weights) 
 
 }  // namespace
 
-void save_model(const Model& model, const std::string& path) {
-  const auto& a = model.architecture;
-  nn::validate(a);
-  const std::int64_t n_params = nn::parameter_count(a);
-  if (static_cast<std::int64_t>(model.parameters.size()) != n_params)
+namespace {
+
+void check_parameters(const Model& model, const std::string& path) {
+  nn::validate(model.architecture);
+  if (static_cast<std::int64_t>(model.parameters.size()) != nn::parameter_count(model.architecture))
     throw Error("saving " + path + ": the parameter buffer does not match the architecture");
+}
+
+// A new model file at `temporary` (serial).
+void write_model_file(const Model& model, const std::string& temporary) {
+  const auto& a = model.architecture;
+  auto file = h5::File::create(temporary);
+  auto root = file.root();
+  root.set_attribute("format", kFormat);
+  root.set_attribute("format_version", kFormatVersion);
+  root.set_attribute("pancan_version", PANCAN_VERSION);
+  root.set_attribute("complete", static_cast<std::int64_t>(model.complete));
+
+  auto arch = root.create_group("architecture");
+  arch.set_attribute("inputs", a.inputs);
+  arch.set_attribute("classes", a.classes);
+  arch.set_attribute("dropout", a.dropout);
+  arch.write_vector<std::int64_t>("hidden", view(a.hidden));
+
+  auto weights = root.create_group("weights");
+  const auto layers = nn::dense_layers(a);
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    auto layer = weights.create_group(nn::dense_name(k));
+    layer.create_dataset<float>("kernel", {d.inputs, d.outputs})
+        .write<float>(
+            std::span<const float>(model.parameters).subspan(d.weight, d.inputs * d.outputs));
+    layer.write_vector<float>("bias",
+                              std::span<const float>(model.parameters).subspan(d.bias, d.outputs));
+  }
+
+  root.write_strings("genes", model.genes);
+  auto scaling = root.create_group("scaling");
+  scaling.write_vector<float>("minimum", view(model.minimum));
+  scaling.write_vector<float>("maximum", view(model.maximum));
+  root.write_strings("classes", model.classes);
+
+  auto options = root.create_group("options");
+  const auto& o = model.options;
+  options.set_attribute("hidden", join(o.hidden));
+  options.set_attribute("dropout", o.dropout);
+  options.set_attribute("epochs", static_cast<std::int64_t>(o.epochs));
+  options.set_attribute("batch_size", static_cast<std::int64_t>(o.batch_size));
+  options.set_attribute("learning_rate", o.learning_rate);
+  options.set_attribute("seed", static_cast<std::int64_t>(o.seed));
+  options.set_attribute("early_stopping_patience",
+                        static_cast<std::int64_t>(o.early_stopping_patience));
+  options.set_attribute("data", model.data_path);
+  options.set_attribute("ranks", static_cast<std::int64_t>(model.ranks));
+  options.set_attribute("train_samples", model.train_samples);
+  options.set_attribute("validation_samples", model.validation_samples);
+
+  write_history(root.create_group("history"), model.history);
+  root.write_string_scalar("summary", nn::summary_table(a));
+  if (model.state) write_state(root.create_group("checkpoint"), *model.state, model.parameters);
+  file.close();
+  fault::point("train", "checkpoint");
+}
+
+// `temporary` holds a checkpoint of the same training run: only what changes between a
+// run's checkpoints is written, over the old values where their sizes are the same.
+void update_model_file(const Model& model, const std::string& temporary) {
+  auto file = h5::File::open(temporary, h5::Mode::ReadWrite);
+  auto root = file.root();
+  root.set_attribute("complete", static_cast<std::int64_t>(model.complete));
+  auto weights = root.open_group("weights");
+  const auto layers = nn::dense_layers(model.architecture);
+  for (std::size_t k = 0; k < layers.size(); ++k) {
+    const auto& d = layers[k];
+    auto layer = weights.open_group(nn::dense_name(k));
+    auto kernel = layer.open_dataset("kernel");
+    if (kernel.dims() != std::vector<std::int64_t>{d.inputs, d.outputs})
+      throw Error(temporary + ": not a checkpoint of this network");
+    kernel.write<float>(
+        std::span<const float>(model.parameters).subspan(d.weight, d.inputs * d.outputs));
+    layer.rewrite_vector<float>(
+        "bias", std::span<const float>(model.parameters).subspan(d.bias, d.outputs));
+  }
+  write_history(root.open_group("history"), model.history);
+  write_state(root.open_group("checkpoint"), *model.state, model.parameters);
+  file.close();
+  fault::point("train", "checkpoint");
+}
+
+}  // namespace
+
+void save_model(const Model& model, const std::string& path) {
+  check_parameters(model, path);
   const std::string temporary = path + ".tmp";
   try {
-    auto file = h5::File::create(temporary);
-    auto root = file.root();
-    root.set_attribute("format", kFormat);
-    root.set_attribute("format_version", kFormatVersion);
-    root.set_attribute("pancan_version", PANCAN_VERSION);
-    root.set_attribute("complete", static_cast<std::int64_t>(model.complete));
-
-    auto arch = root.create_group("architecture");
-    arch.set_attribute("inputs", a.inputs);
-    arch.set_attribute("classes", a.classes);
-    arch.set_attribute("dropout", a.dropout);
-    arch.write_vector<std::int64_t>("hidden", view(a.hidden));
-
-    auto weights = root.create_group("weights");
-    const auto layers = nn::dense_layers(a);
-    for (std::size_t k = 0; k < layers.size(); ++k) {
-      const auto& d = layers[k];
-      auto layer = weights.create_group(nn::dense_name(k));
-      layer.create_dataset<float>("kernel", {d.inputs, d.outputs})
-          .write<float>(
-              std::span<const float>(model.parameters).subspan(d.weight, d.inputs * d.outputs));
-      layer.write_vector<float>(
-          "bias", std::span<const float>(model.parameters).subspan(d.bias, d.outputs));
-    }
-
-    root.write_strings("genes", model.genes);
-    auto scaling = root.create_group("scaling");
-    scaling.write_vector<float>("minimum", view(model.minimum));
-    scaling.write_vector<float>("maximum", view(model.maximum));
-    root.write_strings("classes", model.classes);
-
-    auto options = root.create_group("options");
-    const auto& o = model.options;
-    options.set_attribute("hidden", join(o.hidden));
-    options.set_attribute("dropout", o.dropout);
-    options.set_attribute("epochs", static_cast<std::int64_t>(o.epochs));
-    options.set_attribute("batch_size", static_cast<std::int64_t>(o.batch_size));
-    options.set_attribute("learning_rate", o.learning_rate);
-    options.set_attribute("seed", static_cast<std::int64_t>(o.seed));
-    options.set_attribute("early_stopping_patience",
-                          static_cast<std::int64_t>(o.early_stopping_patience));
-    options.set_attribute("data", model.data_path);
-    options.set_attribute("ranks", static_cast<std::int64_t>(model.ranks));
-    options.set_attribute("train_samples", model.train_samples);
-    options.set_attribute("validation_samples", model.validation_samples);
-
-    write_history(root.create_group("history"), model.history);
-    root.write_string_scalar("summary", nn::summary_table(a));
-    if (model.state) write_state(root.create_group("checkpoint"), *model.state, model.parameters);
-    file.close();
-    fault::point("train", "checkpoint");
+    write_model_file(model, temporary);
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);  // a full disk must not leave MODEL.tmp
@@ -194,6 +233,41 @@ void save_model(const Model& model, const std::string& path) {
     std::filesystem::remove(temporary, ignored);
     throw Error("renaming " + temporary + " to " + path + ": " + error.message());
   }
+}
+
+void CheckpointWriter::write(const Model& model) {
+  check_parameters(model, path_);
+  if (!model.state) throw Error("saving " + path_ + ": a checkpoint needs the training state");
+  const std::string temporary = path_ + ".tmp";
+  kept_ = false;  // from here on PATH.tmp is this write's
+  try {
+    if (reusable_) {
+      update_model_file(model, temporary);
+    } else {
+      write_model_file(model, temporary);
+    }
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    reusable_ = false;
+    throw;
+  }
+  std::error_code error;
+  const bool kept = replace_file_keeping_old(temporary, path_, error);
+  if (error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    reusable_ = false;
+    throw Error("renaming " + temporary + " to " + path_ + ": " + error.message());
+  }
+  // PATH.tmp now holds what was at PATH: this writer's previous checkpoint, if any.
+  kept_ = kept;
+  reusable_ = kept && previous_;
+  previous_ = true;
+}
+
+CheckpointWriter::~CheckpointWriter() {
+  if (kept_) ::unlink((path_ + ".tmp").c_str());  // (gone already if save_model ran since)
 }
 
 Model load_model(const std::string& path, bool with_state) {

@@ -26,22 +26,25 @@ void check_output_path(const std::string& path) {
   if (std::filesystem::is_directory(file, ec)) throw Error(path + ": is a directory");
 }
 
-void replace_file(const std::string& from, const std::string& to, std::error_code& error) {
+bool replace_file_keeping_old(const std::string& from, const std::string& to,
+                              std::error_code& error) {
   error.clear();
   struct stat existing {};
   if (::lstat(to.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) {
-    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0) {
-      // `from` now names the old file. Failing to remove it loses nothing: it is a
-      // leftover like those of a killed run.
-      ::unlink(from.c_str());
-      return;
-    }
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_EXCHANGE) == 0)
+      return true;  // `from` now names the old file
     if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP && errno != ENOENT) {
       error.assign(errno, std::generic_category());
-      return;
+      return false;
     }
   }
   std::filesystem::rename(from, to, error);
+  return false;
+}
+
+void replace_file(const std::string& from, const std::string& to, std::error_code& error) {
+  // Failing to remove the old file loses nothing: it is a leftover like a killed run's.
+  if (replace_file_keeping_old(from, to, error)) ::unlink(from.c_str());
 }
 
 }  // namespace pancan

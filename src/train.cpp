@@ -494,6 +494,7 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // gathering the Adam moments).
   // On one node rank 0 reads the moments in shared memory while the others sleep in the
   // barrier (they would spin in the gather and the agreement for the whole write).
+  CheckpointWriter checkpoint_writer(control.checkpoint_path);
   auto checkpoint = [&](bool complete) {
     if (control.checkpoint_path.empty()) return;
     std::vector<float> full_m, full_v;
@@ -526,7 +527,10 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       saved.adam_m = std::move(full_m);
       saved.adam_v = std::move(full_v);
       out.state = std::move(saved);
-      save_model(out, control.checkpoint_path);
+      if (complete)
+        save_model(out, control.checkpoint_path);  // a fresh file, and no PATH.tmp left
+      else
+        checkpoint_writer.write(out);
     };
     if (shared) {
       try {

@@ -2,6 +2,7 @@
 #include "pancan/model.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -91,6 +92,46 @@ TEST(ModelFile, RoundTripsEverything) {
   EXPECT_EQ(file.root().open_group("weights").open_group("dense_1").open_dataset("kernel").dims(),
             (std::vector<std::int64_t>{3, 2}));
   EXPECT_NE(file.root().read_string_scalar("summary").find("4 x 3 + 3 = 15"), std::string::npos);
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
+}
+
+// A run's checkpoints: from the third on the writer updates the file the previous one
+// replaced (two files take turns), and every checkpoint reads back as written.
+TEST(ModelFile, CheckpointWriterReusesTheFileBeforeLastAndEveryCheckpointReadsBack) {
+  const auto path = scratch("turns.h5");
+  auto m = sample_model();
+  m.complete = false;
+  std::vector<ino_t> inodes;
+  {
+    CheckpointWriter writer(path);
+    for (int k = 0; k < 6; ++k) {
+      for (auto& p : m.parameters) p += 0.125f;
+      m.state->adam_m.assign(m.parameters.size(), 0.5f + static_cast<float>(k));
+      m.state->adam_v.assign(m.parameters.size(), 0.25f * static_cast<float>(k));
+      m.state->adam_step = 8 + k;
+      m.state->current_parameters = m.parameters;
+      if (k == 3 || k == 4) m.state->current_parameters.front() += 1.0f;  // early stopping kept
+      m.history.push_back({3 + k, 0.5, 0.9, 0.4, 0.95, 1.0, 120, 0.1, 1.0});
+      writer.write(m);
+      const auto back = load_model(path, true);
+      ASSERT_EQ(back.parameters, m.parameters) << "checkpoint " << k;
+      ASSERT_EQ(back.history.size(), m.history.size()) << "checkpoint " << k;
+      EXPECT_EQ(back.history.back().epoch, 3 + k);
+      EXPECT_EQ(back.genes, m.genes);
+      EXPECT_FALSE(back.complete);
+      EXPECT_EQ(back.state->adam_step, 8 + k);
+      EXPECT_EQ(back.state->adam_m, m.state->adam_m) << "checkpoint " << k;
+      EXPECT_EQ(back.state->adam_v, m.state->adam_v) << "checkpoint " << k;
+      EXPECT_EQ(back.state->current_parameters, m.state->current_parameters) << "checkpoint " << k;
+      struct stat st {};
+      ASSERT_EQ(::stat(path.c_str(), &st), 0);
+      inodes.push_back(st.st_ino);
+    }
+    EXPECT_TRUE(std::filesystem::exists(path + ".tmp"));  // kept for the next checkpoint
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));  // the writer took it away
+  // Checkpoint k (k >= 2) rewrote the file checkpoint k - 2 had been written to.
+  for (std::size_t k = 2; k < inodes.size(); ++k) EXPECT_EQ(inodes[k], inodes[k - 2]) << k;
   std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 

@@ -150,6 +150,10 @@ class Group : public Object {
   // Small whole datasets, written from identical data on every rank.
   template <class T>
   DataSet write_vector(const std::string& name, std::span<const T> values);
+  // The same, but into the existing dataset `name` when it already holds values.size()
+  // elements of this type (its storage is overwritten where it is, not allocated anew).
+  template <class T>
+  DataSet rewrite_vector(const std::string& name, std::span<const T> values);
   DataSet write_bools(const std::string& name, const std::vector<bool>& values);
   DataSet write_strings(const std::string& name, const std::vector<std::string>& values);
   DataSet write_string_scalar(const std::string& name, const std::string& value);

@@ -94,6 +94,26 @@ struct Model {
 // Writes `model` to `path` atomically (PATH.tmp, then rename): a reader never sees a
 // half-written file. Serial; call from one rank.
 void save_model(const Model& model, const std::string& path);
+
+// The checkpoints of one training run, each written atomically as save_model writes. From
+// the third on, the file the previous one replaced (kept at PATH.tmp) is updated in place
+// and swapped in: between a run's checkpoints only the weights, the training state and the
+// history change, and overwriting a file's pages took 0.4 ms here where writing a new 5 MB
+// file took 3.4 (most of a checkpoint of the notebook's networks). Serial, one rank.
+class CheckpointWriter {
+ public:
+  explicit CheckpointWriter(std::string path) : path_(std::move(path)) {}
+  ~CheckpointWriter();  // removes the old checkpoint it kept at PATH.tmp
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+  void write(const Model& model);  // model.state must be set
+
+ private:
+  std::string path_;
+  bool previous_ = false;  // PATH holds this writer's last checkpoint
+  bool kept_ = false;      // PATH.tmp holds the file the last checkpoint replaced...
+  bool reusable_ = false;  // ...which is this writer's checkpoint before that
+};
 // Reads a model file; an Error naming the file when it is not one. `with_state` also
 // reads the checkpoint (for --resume).
 Model load_model(const std::string& path, bool with_state = false);

@@ -19,5 +19,9 @@ void check_output_path(const std::string& path);
 // cannot exchange (NFS). As before, nothing is fsync'ed: this guards against a killed
 // process, not a power loss.
 void replace_file(const std::string& from, const std::string& to, std::error_code& error);
+// The same, except that when the exchange worked the file that was at `to` is left at
+// `from` (true) rather than unlinked, for the caller to overwrite next time.
+bool replace_file_keeping_old(const std::string& from, const std::string& to,
+                              std::error_code& error);
 
 }  // namespace pancan
