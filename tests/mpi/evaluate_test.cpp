@@ -200,6 +200,46 @@ TEST(Evaluate, PredictionsDoNotDependOnTheRankCount) {
     EXPECT_TRUE(std::filesystem::exists(f.dir + "/" + name)) << name;
 }
 
+// A model trained on this preparation reads the test rows' selected genes (read_shard);
+// any other model, whole rows of /X matched by gene name. The same network with its genes
+// in reverse order (kernel rows and scaling reversed with them) takes the second way and
+// must predict the same.
+TEST(Evaluate, ModelsWithOtherGeneOrdersReadWholeRowsAndAgree) {
+  const auto world = mpi::Comm::world();
+  const auto& f = fixture();
+  const std::string reversed_path = f.dir + "/reversed.h5";
+  if (world.is_root()) {
+    auto m = load_model(f.model);
+    const auto layer = nn::dense_layers(m.architecture).at(0);
+    const auto genes = static_cast<std::int64_t>(m.genes.size());
+    auto reversed = m;
+    for (std::int64_t g = 0; g < genes; ++g) {
+      const auto from = static_cast<std::size_t>(genes - 1 - g), to = static_cast<std::size_t>(g);
+      reversed.genes[to] = m.genes[from];
+      reversed.minimum[to] = m.minimum[from];
+      reversed.maximum[to] = m.maximum[from];
+      std::copy_n(
+          m.parameters.begin() + layer.weight + static_cast<std::int64_t>(from) * layer.outputs,
+          layer.outputs,
+          reversed.parameters.begin() + layer.weight +
+              static_cast<std::int64_t>(to) * layer.outputs);
+    }
+    save_model(reversed, reversed_path);
+  }
+  world.barrier();
+  const auto prepared = evaluate_everywhere();  // the centroid model: read_shard
+  EvaluateOptions options;
+  options.data = f.dataset;
+  options.models = {reversed_path};
+  const auto whole_rows = evaluate(options, world);
+  options.models = {f.model, reversed_path};  // one model not of this preparation: all whole rows
+  const auto both = evaluate(options, world);
+  if (!world.is_root()) return;
+  EXPECT_EQ(whole_rows.models.at(0).predicted, prepared.models.at(0).predicted);
+  EXPECT_EQ(both.models.at(0).predicted, prepared.models.at(0).predicted);
+  EXPECT_EQ(both.models.at(1).predicted, prepared.models.at(0).predicted);
+}
+
 TEST(Evaluate, BadInputIsACollectiveError) {
   EvaluateOptions options;
   options.data = fixture().dataset;
