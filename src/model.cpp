@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <utility>
 
 #include "pancan/error.hpp"
@@ -123,10 +124,6 @@ TrainingState read_state(const h5::Group& g, const std::vector<float>& weights) 
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 void check_parameters(const Model& model, const std::string& path) {
   nn::validate(model.architecture);
   if (static_cast<std::int64_t>(model.parameters.size()) != nn::parameter_count(model.architecture))
@@ -214,51 +211,63 @@ void update_model_file(const Model& model, const std::string& temporary) {
   fault::point("train", "checkpoint");
 }
 
+// Writes PATH.tmp with `write`, then swaps it in at `path` (a reader never sees a half-written
+// model); on failure PATH.tmp is removed (a full disk must not leave it behind). With
+// `keep_old` the file that was at `path` stays at PATH.tmp where the file system can
+// exchange (returns true).
+bool write_then_swap(const std::string& path,
+                     const std::function<void(const std::string& temporary)>& write,
+                     bool keep_old) {
+  const std::string temporary = path + ".tmp";
+  auto remove_temporary = [&] {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+  };
+  try {
+    write(temporary);
+  } catch (...) {
+    remove_temporary();
+    throw;
+  }
+  std::error_code error;
+  bool kept = false;
+  if (keep_old)
+    kept = replace_file_keeping_old(temporary, path, error);
+  else
+    replace_file(temporary, path, error);
+  if (error) {
+    remove_temporary();
+    throw Error("renaming " + temporary + " to " + path + ": " + error.message());
+  }
+  return kept;
+}
+
 }  // namespace
 
 void save_model(const Model& model, const std::string& path) {
   check_parameters(model, path);
-  const std::string temporary = path + ".tmp";
-  try {
-    write_model_file(model, temporary);
-  } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);  // a full disk must not leave MODEL.tmp
-    throw;
-  }
-  std::error_code error;
-  replace_file(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw Error("renaming " + temporary + " to " + path + ": " + error.message());
-  }
+  write_then_swap(
+      path, [&](const std::string& temporary) { write_model_file(model, temporary); }, false);
 }
 
 void CheckpointWriter::write(const Model& model) {
   check_parameters(model, path_);
   if (!model.state) throw Error("saving " + path_ + ": a checkpoint needs the training state");
-  const std::string temporary = path_ + ".tmp";
   kept_ = false;  // from here on PATH.tmp is this write's
+  bool kept = false;
   try {
-    if (reusable_) {
-      update_model_file(model, temporary);
-    } else {
-      write_model_file(model, temporary);
-    }
+    kept = write_then_swap(
+        path_,
+        [&](const std::string& temporary) {
+          if (reusable_)
+            update_model_file(model, temporary);
+          else
+            write_model_file(model, temporary);
+        },
+        true);
   } catch (...) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
     reusable_ = false;
     throw;
-  }
-  std::error_code error;
-  const bool kept = replace_file_keeping_old(temporary, path_, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    reusable_ = false;
-    throw Error("renaming " + temporary + " to " + path_ + ": " + error.message());
   }
   // PATH.tmp now holds what was at PATH: this writer's previous checkpoint, if any.
   kept_ = kept;
