@@ -461,15 +461,15 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
       }
     }
   };
+  std::vector<int> owner_of_group(static_cast<std::size_t>(nn::kInputGroups));
+  for (int q = 0; q < P; ++q)
+    for (auto g = groups_of(q).begin; g < groups_of(q).end; ++g) owner_of_group[g] = q;
   // The next step's first layer for this rank's `rows` rows (from row `first` of the global
   // batch) from every group's sums, into the workspace.
   std::vector<const float*> sums_of_groups(static_cast<std::size_t>(nn::kInputGroups));
   auto finish_first_layer = [&](std::int64_t first, std::int64_t rows) {
-    for (std::int64_t g = 0; g < nn::kInputGroups; ++g) {
-      int owner = 0;
-      while (groups_of(owner).end <= g) ++owner;
-      sums_of_groups[g] = group_sums(owner, g) + first * O0;
-    }
+    for (std::int64_t g = 0; g < nn::kInputGroups; ++g)
+      sums_of_groups[g] = group_sums(owner_of_group[g], g) + first * O0;
     nn::dense_forward_rows_finish(workspace.outputs[0].data(), params.data() + first_layer.bias,
                                   sums_of_groups.data(), rows, O0);
   };
