@@ -424,11 +424,13 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // The first layer's kernel rows of this rank: the gradient over the batch rows `x` (with
   // d_out rows `delta`) a block of rows at a time, each block updated by Adam while it is
   // in cache (no gradient buffer of the whole kernel is written or read back). Within a
-  // block, gradient and update take turns every kAdamRows rows: Adam's square roots and
-  // divisions (one divider) and its moments' memory traffic then overlap the gradient's
-  // multiply-adds, where one update of the whole block after its gradient left each unit
-  // waiting for the other (bench/train at 1 rank: 49.5k -> 54-55k samples/s; 3, 6 and 12
-  // rows measured alike, as did blocks of 30 to 96 rows).
+  // block, gradient and update take turns every kAdamRows rows, which measured faster than
+  // updating the block after its whole gradient (bench/train at 1 rank: 49.5k -> 54-55k
+  // samples/s; 3, 6 and 12 rows alike, and blocks of 30 to 96 rows). Why, as far as
+  // measured: the update streams the Adam moments from memory (it takes as long with an
+  // approximate square root, but less on cache-resident moments), and finer turns leave
+  // the core's outstanding misses to overlap the gradient's multiply-adds; prefetching the
+  // moments in software was slower.
   constexpr std::int64_t kUpdateRows = 32;
   constexpr std::int64_t kAdamRows = 12;
   std::vector<float> kernel_block(static_cast<std::size_t>(kAdamRows * O0));
