@@ -59,7 +59,7 @@ BENCHMARK(BM_ForwardBackward)->Args({32, 0})->Args({16, 0})->Args({32, 10})->Arg
 // One rank's work in a training step of model 1 at P ranks on one node, as train() does it
 // (barriers excluded): forward/backward of its B/P rows with the first kernel's gradient
 // deferred, then the kernel gradient of its I/P kernel rows from all B rows, updated by
-// Adam 12 rows at a time (train's kAdamRows; the next batch's sums are left out).
+// Adam 16 rows at a time (train's kAdamRows; the next batch's sums are left out).
 // samples/s = B / time: what P ranks reach with a core each and free barriers; compare
 // P = 1 and 2 for the scaling the kernels allow.
 void BM_TrainStep(benchmark::State& state) {
@@ -81,15 +81,15 @@ void BM_TrainStep(benchmark::State& state) {
   nn::Workspace<float> ws(a, part);
   const nn::DropoutKey key{1, 0, 0};
   std::vector<const float*> delta(static_cast<std::size_t>(B));
-  std::vector<float> block(12 * O);
+  std::vector<float> block(16 * O);
   std::int64_t step = 0;
   for (auto _ : state) {
     nn::forward_backward_rows<float>(a, params.data(), grads.data(), rows.data(), labels.data(),
                                      ids.data(), part, &key, ws, true);
     for (std::int64_t b = 0; b < B; ++b) delta[b] = ws.delta_rows[b % part];
     const auto c = adam_coefficients(++step, {});
-    for (std::int64_t i0 = 0; i0 < rows_of_rank; i0 += 12) {
-      const std::int64_t i1 = std::min(rows_of_rank, i0 + 12);
+    for (std::int64_t i0 = 0; i0 < rows_of_rank; i0 += 16) {
+      const std::int64_t i1 = std::min(rows_of_rank, i0 + 16);
       nn::dense_weight_gradient_rows(block.data(), rows.data(), delta.data(), B, O, i0, i1);
       adam_update(params.data() + i0 * O, block.data(), 1.0f / B, m.data() + i0 * O,
                   v.data() + i0 * O, (i1 - i0) * O, c);

@@ -426,13 +426,14 @@ TrainResult train(const TrainOptions& options, const ShardedData& train_data,
   // in cache (no gradient buffer of the whole kernel is written or read back). Within a
   // block, gradient and update take turns every kAdamRows rows, which measured faster than
   // updating the block after its whole gradient (bench/train at 1 rank: 49.5k -> 54-55k
-  // samples/s; 3, 6 and 12 rows alike, and blocks of 30 to 96 rows). Why, as far as
+  // samples/s; 3, 6 and 12 rows alike, and blocks of 30 to 96 rows; 16 lets the gradient
+  // of the kernel's last O % 16 outputs load 16 whole inputs a row). Why, as far as
   // measured: the update streams the Adam moments from memory (it takes as long with an
   // approximate square root, but less on cache-resident moments), and finer turns leave
   // the core's outstanding misses to overlap the gradient's multiply-adds; prefetching the
   // moments in software was slower.
   constexpr std::int64_t kUpdateRows = 32;
-  constexpr std::int64_t kAdamRows = 12;
+  constexpr std::int64_t kAdamRows = 16;
   std::vector<float> kernel_block(static_cast<std::size_t>(kAdamRows * O0));
   // With `next` (the next step's rows of the whole batch), also each of this rank's groups'
   // sums of the next step's first layer, block by block while the new kernel rows are in
