@@ -165,10 +165,11 @@ void forward_tile(float* y, std::int64_t O, const float* const* x, std::int64_t 
     for (int v = 0; v < V; ++v) store_vector<V>(y + r * O + v * kLanes, v, tail, acc[r][v]);
 }
 
-// dw[r][o0 + ...] = sum_b x[b][i + r] dy[b][o0 + ...], b in order.
+// dw[r][o0 + ...] = sum_b x[b][i + r] dy[b][o0 + ...], b in order, over V whole vectors of
+// outputs (a partial last vector goes to gradient_remainder below).
 template <int R, int V>
 void gradient_tile(float* dw, std::int64_t O, const float* const* x, std::int64_t i,
-                   const float* const* dy, std::int64_t o0, std::int64_t B, __mmask16 tail) {
+                   const float* const* dy, std::int64_t o0, std::int64_t B) {
   __m512 acc[R][V];
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
@@ -177,7 +178,7 @@ void gradient_tile(float* dw, std::int64_t O, const float* const* x, std::int64_
   for (std::int64_t b = 0; b < B; ++b) {
     __m512 dv[V];
 #pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) dv[v] = load_vector<V>(dy[b] + o0 + v * kLanes, v, tail);
+    for (int v = 0; v < V; ++v) dv[v] = _mm512_loadu_ps(dy[b] + o0 + v * kLanes);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
       const __m512 xb = _mm512_set1_ps(x[b][i + r]);
@@ -188,7 +189,7 @@ void gradient_tile(float* dw, std::int64_t O, const float* const* x, std::int64_
 #pragma GCC unroll 8
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 8
-    for (int v = 0; v < V; ++v) store_vector<V>(dw + r * O + v * kLanes, v, tail, acc[r][v]);
+    for (int v = 0; v < V; ++v) _mm512_storeu_ps(dw + r * O + v * kLanes, acc[r][v]);
 }
 
 // The kernel gradient's last K = O % 16 outputs, with inputs along the vector lanes:
@@ -222,7 +223,7 @@ void gradient_remainder(float* dw, std::int64_t O, const float* const* x, std::i
 using ForwardTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t, std::int64_t,
                              const float*, bool, __mmask16);
 using GradientTile = void (*)(float*, std::int64_t, const float* const*, std::int64_t,
-                              const float* const*, std::int64_t, std::int64_t, __mmask16);
+                              const float* const*, std::int64_t, std::int64_t);
 
 // Tile functions indexed [rows - 1][vectors - 1].
 template <int R, int... V>
@@ -289,7 +290,7 @@ void weight_gradient_rows_avx512(float* d_weight, const float* const* rows,
       const int r = static_cast<int>(std::min<std::int64_t>(tile_rows, last - i));
       const auto tile =
           r == kWideTileRows ? kWideGradientTiles[vectors - 1] : kGradientTiles[r - 1][vectors - 1];
-      tile(d_weight + (i - first) * O + o0, O, rows, i, d_out, o0, B, 0xFFFF);
+      tile(d_weight + (i - first) * O + o0, O, rows, i, d_out, o0, B);
     }
   }
   if (whole == O) return;
