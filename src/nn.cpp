@@ -122,10 +122,10 @@ constexpr std::int64_t kLanes = 16;
 // while every row tile of the batch uses it, so the weight comes from memory once a call.
 constexpr std::int64_t kChunk = 64;
 
-// Only the panel's last vector can be partial (100 outputs = 6 whole vectors + 4 lanes):
-// every other vector is loaded and stored whole. A masked load costs a vector ALU
-// operation besides the load, on the ports the FMAs use: masking all 7 vectors of a tile
-// measured 15 cycles an inner step where 21 FMAs need 10.5.
+// In the forward tiles only the panel's last vector can be partial (100 outputs = 6 whole
+// vectors + 4 lanes): every other vector is loaded and stored whole. A masked load costs a
+// vector ALU operation besides the load, on the ports the FMAs use: masking all 7 vectors
+// of a tile measured 15 cycles an inner step where 21 FMAs need 10.5.
 template <int V>
 inline __m512 load_vector(const float* p, int v, __mmask16 tail) {
   return v + 1 < V ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(tail, p);
